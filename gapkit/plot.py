@@ -1,0 +1,62 @@
+"""Figures in one style for the whole book.
+
+``paired_scatter`` (landing page) draws paired embeddings in 2-D with each pair joined.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import LineCollection
+from sklearn.decomposition import PCA
+
+from gapkit.metrics import ArrayLike, paired
+
+#: One colour per modality, used in every chapter (colour-blind safe, Okabe–Ito).
+MODALITY_COLORS = ("#0072B2", "#D55E00")
+
+STYLE = {
+    "figure.figsize": (6.0, 4.5),
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "legend.frameon": False,
+}
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style (each chapter calls this once)."""
+    mpl.rcParams.update(STYLE)
+
+
+def paired_scatter(x: ArrayLike, y: ArrayLike, ax: plt.Axes | None = None,
+                   names: tuple[str, str] = ("image", "text"), max_lines: int = 200,
+                   title: str | None = None) -> plt.Axes:
+    """Both modalities projected on the first two principal components of their union.
+
+    Rows are L2-normalised first; each true pair is joined by a thin grey line
+    (at most ``max_lines`` of them, so large sets stay readable).
+    """
+    x, y = paired(x, y)
+    points = PCA(n_components=2).fit_transform(np.vstack([x, y]))
+    px, py = points[: len(x)], points[len(x):]
+    ax = ax if ax is not None else plt.figure().add_subplot()
+    shown = slice(0, min(max_lines, len(x)))
+    segments = np.stack([px[shown], py[shown]], axis=1)
+    ax.add_collection(LineCollection(segments, colors="0.6", linewidths=0.4, alpha=0.5))
+    for pts, name, color in zip((px, py), names, MODALITY_COLORS, strict=True):
+        ax.scatter(pts[:, 0], pts[:, 1], s=12, color=color, label=name, alpha=0.85)
+    ax.set_xlabel("principal component 1")
+    ax.set_ylabel("principal component 2")
+    ax.legend(loc="best")
+    if title:
+        ax.set_title(title)
+    return ax

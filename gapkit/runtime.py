@@ -1,0 +1,112 @@
+"""Where and how the book runs: seeding, device, profile and cache folder.
+
+Introduced on the landing page (``book/intro.md``); every chapter starts with
+``seed_everything`` and takes its device, profile and cache folder from here, so
+one environment variable switches the whole book:
+
+``GAPKIT_DEVICE``   ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (default: cuda when available)
+``GAPKIT_PROFILE``  ``quick`` (default: laptop CPU in minutes) or ``full`` (longer runs, GPU)
+``GAPKIT_CACHE``    folder for downloads and trained checkpoints
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+import torch
+
+PROFILES = ("quick", "full")
+_DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) and ask torch for deterministic kernels.
+
+    The same seed on the same machine gives the same numbers, run after run.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 -- the global generator that libraries draw from
+    torch.manual_seed(seed)  # seeds every CUDA device too
+    # cuBLAS needs this workspace setting to be deterministic; it is read at first use.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    # warn_only: an op without a deterministic kernel warns instead of stopping a chapter.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def device() -> torch.device:
+    """The torch device the book computes on: ``GAPKIT_DEVICE`` if set, else cuda, else cpu."""
+    requested = os.environ.get("GAPKIT_DEVICE", "").strip().lower()
+    if not requested:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not _DEVICE_PATTERN.match(requested):
+        raise ValueError(
+            f"GAPKIT_DEVICE={requested!r} is not a device: use cpu, cuda, cuda:N or mps"
+        )
+    if requested.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"GAPKIT_DEVICE={requested!r} but torch sees no CUDA device")
+        index = int(requested.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise RuntimeError(
+                f"GAPKIT_DEVICE={requested!r} but torch sees only "
+                f"{torch.cuda.device_count()} CUDA device(s)"
+            )
+    if requested == "mps" and not torch.backends.mps.is_available():
+        raise RuntimeError("GAPKIT_DEVICE='mps' but torch sees no Apple GPU")
+    return torch.device(requested)
+
+
+def profile() -> str:
+    """``quick`` (the default: every chapter on a laptop CPU in minutes) or ``full``."""
+    value = os.environ.get("GAPKIT_PROFILE", "").strip().lower() or "quick"
+    if value not in PROFILES:
+        raise ValueError(f"GAPKIT_PROFILE={value!r} is not a profile: use one of {PROFILES}")
+    return value
+
+
+def cache_dir() -> Path:
+    """The folder for downloads and checkpoints, created if missing.
+
+    ``GAPKIT_CACHE`` if set, else ``$XDG_CACHE_HOME/gapkit`` (``~/.cache/gapkit``).
+    """
+    configured = os.environ.get("GAPKIT_CACHE", "").strip()
+    if configured:
+        path = Path(configured).expanduser()
+    else:
+        base = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
+        path = Path(base).expanduser() / "gapkit"
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"the gapkit cache {path} exists but is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def describe() -> dict[str, str]:
+    """What this run uses, as printed at the top of the book: device, profile, versions."""
+    return {
+        "device": str(device()),
+        "profile": profile(),
+        "torch": torch.__version__,
+        "open_clip": _version("open_clip_torch"),
+        "gapkit": _version("gapkit"),
+        "cache": str(cache_dir()),
+    }

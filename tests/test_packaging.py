@@ -1,0 +1,75 @@
+"""The install files agree with each other, and nothing generated is committed."""
+
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[1]
+# conda-forge names that differ from PyPI's
+CONDA_TO_PYPI = {"pytorch": "torch"}
+
+
+def pyproject_requirements():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    listed = project["dependencies"] + extras["book"] + extras["test"]
+    return {canonicalize_name(r.name): r.specifier for r in map(Requirement, listed)}
+
+
+def conda_requirements():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    found = {}
+    for entry in env["dependencies"]:
+        if not isinstance(entry, str):
+            continue  # the pip section installs gapkit itself
+        requirement = Requirement(entry.replace("=", "==", 1) if "==" not in entry
+                                  and "=" in entry and not any(c in entry for c in "<>!")
+                                  else entry)
+        name = CONDA_TO_PYPI.get(requirement.name, requirement.name)
+        found[canonicalize_name(name)] = requirement.specifier
+    return found
+
+
+def pins():
+    lines = (ROOT / "constraints.txt").read_text().splitlines()
+    pairs = (line.split("==") for line in lines if "==" in line)
+    return {canonicalize_name(name): Version(version.strip()) for name, version in pairs}
+
+
+def test_environment_yml_installs_what_pyproject_asks_for():
+    conda = conda_requirements()
+    assert str(conda.pop("python")) == "==3.11"
+    conda.pop("pip")
+    assert conda == pyproject_requirements()
+
+
+def test_every_requirement_is_pinned_inside_its_range():
+    pinned = pins()
+    for name, specifier in pyproject_requirements().items():
+        assert name in pinned, f"constraints.txt does not pin {name}"
+        assert pinned[name] in specifier, f"{name}=={pinned[name]} is outside {specifier}"
+
+
+def test_the_torch_pair_that_works_on_this_machine_is_pinned():
+    pinned = pins()
+    assert pinned["torch"] == Version("2.14.1")
+    assert pinned["torchvision"] == Version("0.29.1")
+    assert pinned["jupyter-book"] < Version("2")
+
+
+def test_no_generated_files_are_committed():
+    try:
+        tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True,
+                                 text=True, check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    bad = [path for path in tracked if path.endswith(".ipynb")
+           or path.split("/")[0] in {"_build", ".venv", ".ci-cache"}
+           or Path(path).name.startswith("features_")]
+    assert bad == []

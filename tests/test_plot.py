@@ -1,0 +1,31 @@
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection, PathCollection
+
+from gapkit import plot
+
+
+def test_paired_scatter_draws_both_modalities_and_the_pairs():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(50, 8)), rng.normal(size=(50, 8)) + 2
+    ax = plot.paired_scatter(x, y, max_lines=30, names=("video", "caption"))
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert [len(s.get_offsets()) for s in scatters] == [50, 50]
+    assert len(lines) == 1 and len(lines[0].get_segments()) == 30
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["video", "caption"]
+    plt.close("all")
+
+
+def test_paired_scatter_rejects_unpaired_input():
+    with pytest.raises(ValueError, match="do not pair"):
+        plot.paired_scatter(np.ones((3, 4)), np.ones((5, 4)))
+
+
+def test_use_style_sets_the_book_style():
+    with mpl.rc_context():
+        plot.use_style()
+        assert mpl.rcParams["axes.spines.top"] is False
+        assert mpl.rcParams["savefig.dpi"] == plot.STYLE["savefig.dpi"]
