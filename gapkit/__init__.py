@@ -2,11 +2,13 @@
 
 Modules, each named for what it holds:
 
-- ``runtime``  seeding, device, profile (quick/full) and cache folder
-- ``data``     inputs for the encoders
-- ``models``   open_clip models, random or pretrained
-- ``metrics``  numbers that describe paired embeddings (the gap and friends)
-- ``plot``     the book's figure style and figures
+- ``runtime``   seeding, device, profile (quick/full) and cache folder
+- ``data``      the book's world of captioned shapes, the paper's embeddings, noise inputs
+- ``models``    open_clip models: the book's small CLIP or any other, random or pretrained
+- ``train``     contrastive training with open_clip's ClipLoss, cached by configuration
+- ``metrics``   numbers that describe paired embeddings (the gap and friends)
+- ``geometry``  moving embeddings around (Procrustes alignment)
+- ``plot``      the book's figure style and figures
 """
 
 __version__ = "0.1.0"

@@ -1,17 +1,31 @@
-"""open_clip models, random or pretrained.
+"""open_clip models: the book's own small CLIP, or any open_clip model, random or pretrained.
 
-The landing page builds a randomly initialised CLIP with ``load``.
+The book's CLIP is a set of named configurations in ``gapkit/model_configs/`` registered with
+open_clip on import, so ``open_clip.create_model_and_transforms("gapclip-tiny")`` builds it like
+any other open_clip model, with open_clip's own tokenizer. The landing page builds a random
+``ViT-B-32`` with ``load``; chapter 1 on encodes the book's world with ``encode_images`` and
+``encode_texts``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
+import numpy as np
 import open_clip
 import torch
+from torchvision.transforms import v2
 
 from gapkit import runtime
+
+CONFIG_DIR = Path(__file__).parent / "model_configs"
+open_clip.add_model_config(CONFIG_DIR)
+
+#: The book's own CLIPs, smallest first.
+BOOK_MODELS = tuple(sorted(path.stem for path in CONFIG_DIR.glob("*.json")))
 
 
 @contextmanager
@@ -26,11 +40,13 @@ def _quiet_random_init():
         root.setLevel(level)
 
 
-def load(name: str, pretrained: str | None = None,
+def load(name: str, pretrained: str | Path | None = None,
          device: torch.device | str | None = None) -> torch.nn.Module:
     """An open_clip model in eval mode on ``device`` (default: ``runtime.device()``).
 
-    ``pretrained=None`` gives random weights (seed first with ``runtime.seed_everything``).
+    ``pretrained`` is ``None`` for random weights (seed first with
+    ``runtime.seed_everything``), an open_clip tag such as ``"openai"`` (downloads, so needs
+    the network), or the path of a checkpoint file saved earlier (works offline).
     """
     if name not in open_clip.list_models():
         raise ValueError(f"unknown open_clip model {name!r}; "
@@ -40,5 +56,64 @@ def load(name: str, pretrained: str | None = None,
         with _quiet_random_init():
             model = open_clip.create_model(name, device=device)
     else:
-        model = open_clip.create_model(name, pretrained=pretrained, device=device)
+        if isinstance(pretrained, Path) or Path(str(pretrained)).suffix:
+            if not Path(pretrained).is_file():
+                raise FileNotFoundError(f"no checkpoint file at {pretrained}")
+        model = open_clip.create_model(name, pretrained=str(pretrained), device=device,
+                                       require_pretrained=True)
     return model.eval()
+
+
+def save(model: torch.nn.Module, path: str | Path) -> Path:
+    """Save the weights where ``load(name, pretrained=path)`` finds them (atomic write)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save(model.state_dict(), partial)
+    partial.replace(path)
+    return path
+
+
+def image_transform(model: torch.nn.Module) -> v2.Compose:
+    """The model's own input transform for image tensors in [0, 1] (resize, then normalise)."""
+    cfg = open_clip.get_model_preprocess_cfg(model)
+    return v2.Compose([v2.Resize(cfg["size"], antialias=True),
+                       v2.Normalize(mean=cfg["mean"], std=cfg["std"])])
+
+
+def _encode(encoder, batches, numpy: bool):
+    with torch.no_grad():
+        parts = [encoder(batch) for batch in batches]
+    out = torch.nn.functional.normalize(torch.cat(parts), dim=-1)
+    return out.cpu().numpy() if numpy else out
+
+
+def device_of(model: torch.nn.Module) -> torch.device:
+    """The device that holds the model's weights."""
+    return next(model.parameters()).device
+
+
+def encode_images(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 512,
+                  numpy: bool = True) -> np.ndarray | torch.Tensor:
+    """L2-normalised image embeddings of images in [0, 1], shape (n, 3, h, w), in batches."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must have shape (n, 3, height, width), got {tuple(images.shape)}")
+    transform, device = image_transform(model), device_of(model)
+    batches = (transform(chunk.to(device)) for chunk in images.split(batch_size))
+    return _encode(model.encode_image, batches, numpy)
+
+
+def tokenize(model: torch.nn.Module, texts: Sequence[str]) -> torch.Tensor:
+    """open_clip's BPE tokens of ``texts``, cut to the model's context length."""
+    if isinstance(texts, str):
+        raise TypeError("texts must be a list of strings, not one string")
+    return open_clip.tokenize(list(texts), context_length=model.context_length)
+
+
+def encode_texts(model: torch.nn.Module, texts: Sequence[str] | torch.Tensor,
+                 batch_size: int = 512, numpy: bool = True) -> np.ndarray | torch.Tensor:
+    """L2-normalised text embeddings of a list of strings (or of ready tokens), in batches."""
+    tokens = texts if isinstance(texts, torch.Tensor) else tokenize(model, texts)
+    device = device_of(model)
+    batches = (chunk.to(device) for chunk in tokens.split(batch_size))
+    return _encode(model.encode_text, batches, numpy)

@@ -60,3 +60,17 @@ def paired_scatter(x: ArrayLike, y: ArrayLike, ax: plt.Axes | None = None,
     if title:
         ax.set_title(title)
     return ax
+
+
+def sample_grid(images, captions, columns: int = 8, size: float = 1.4) -> plt.Figure:
+    """A grid of the world's images, each titled with its caption (wrapped to fit)."""
+    rows = -(-len(images) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * (size + 0.35)),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, captions, strict=False):
+        ax.imshow(np.asarray(image.permute(1, 2, 0)), interpolation="nearest")
+        words = caption.removeprefix("a ").split()
+        ax.set_title(" ".join(words[:3]) + "\n" + " ".join(words[3:]), fontsize=7)
+    return fig

@@ -1,15 +1,23 @@
 import logging
 
+import numpy as np
+import open_clip
 import pytest
 import torch
 
 from gapkit import data, models
+from gapkit.data import World
+
+
+@pytest.fixture(autouse=True)
+def on_cpu(monkeypatch):
+    monkeypatch.setenv("GAPKIT_DEVICE", "cpu")
 
 
 def test_random_clip_is_in_eval_mode_and_quiet(caplog):
     torch.manual_seed(0)
     with caplog.at_level(logging.WARNING):
-        clip = models.load("ViT-B-32", device="cpu")
+        clip = models.load("ViT-B-32")
     assert not clip.training
     assert "pretrained" not in caplog.text
     with torch.no_grad():
@@ -23,10 +31,62 @@ def test_random_init_follows_the_seed():
     weights = []
     for _ in range(2):
         torch.manual_seed(1)
-        weights.append(models.load("ViT-B-32", device="cpu").visual.proj.detach().clone())
+        weights.append(models.load("ViT-B-32").visual.proj.detach().clone())
     assert torch.equal(*weights)
 
 
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="unknown open_clip model 'ViT-Z-99'"):
         models.load("ViT-Z-99")
+
+
+def test_the_books_clip_is_an_open_clip_model():
+    assert "gapclip-tiny" in models.BOOK_MODELS
+    model, _, preprocess = open_clip.create_model_and_transforms("gapclip-tiny")
+    tokenizer = open_clip.get_tokenizer("gapclip-tiny")
+    assert isinstance(model, open_clip.CLIP) and model.context_length == 16
+    assert tokenizer(["a small red circle on the left"]).shape == (1, 16)
+    assert model.visual.image_size == (32, 32)
+
+
+def test_a_saved_checkpoint_loads_offline(tmp_path):
+    torch.manual_seed(0)
+    model = models.load("gapclip-tiny")
+    path = models.save(model, tmp_path / "tiny.pt")
+    assert not list(tmp_path.glob("*.partial"))
+    loaded = models.load("gapclip-tiny", pretrained=path)
+    images = World().sample(4, seed=0).images
+    np.testing.assert_array_equal(models.encode_images(model, images),
+                                  models.encode_images(loaded, images))
+    with pytest.raises(FileNotFoundError, match="no checkpoint file"):
+        models.load("gapclip-tiny", pretrained=tmp_path / "missing.pt")
+
+
+def test_encoders_normalise_and_do_not_depend_on_the_batch_size():
+    torch.manual_seed(0)
+    model = models.load("gapclip-tiny")
+    batch = World().sample(10, seed=0)
+    x = models.encode_images(model, batch.images)
+    assert x.shape == (10, 64) and isinstance(x, np.ndarray)
+    np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(models.encode_images(model, batch.images, batch_size=3), x,
+                               rtol=1e-5, atol=1e-6)
+    y = models.encode_texts(model, batch.captions, numpy=False)
+    assert isinstance(y, torch.Tensor) and y.shape == (10, 64)
+    tokens = models.tokenize(model, batch.captions)
+    torch.testing.assert_close(models.encode_texts(model, tokens, numpy=False), y)
+
+
+def test_any_open_clip_model_reads_the_world_through_its_own_transform():
+    torch.manual_seed(0)
+    model = models.load("ViT-B-32")
+    assert models.image_transform(model)(torch.rand(1, 3, 32, 32)).shape == (1, 3, 224, 224)
+    assert models.encode_images(model, World().sample(2, 0).images).shape == (2, 512)
+
+
+def test_encoder_input_errors():
+    model = models.load("gapclip-tiny")
+    with pytest.raises(ValueError, match=r"shape \(n, 3, height, width\)"):
+        models.encode_images(model, torch.rand(3, 32, 32))
+    with pytest.raises(TypeError, match="not one string"):
+        models.encode_texts(model, "a small red circle on the left")

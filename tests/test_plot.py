@@ -29,3 +29,14 @@ def test_use_style_sets_the_book_style():
         plot.use_style()
         assert mpl.rcParams["axes.spines.top"] is False
         assert mpl.rcParams["savefig.dpi"] == plot.STYLE["savefig.dpi"]
+
+
+def test_sample_grid_shows_each_image_with_its_caption():
+    from gapkit.data import World
+
+    batch = World().sample(10, seed=0)
+    fig = plot.sample_grid(batch.images, batch.captions, columns=4)
+    axes = [ax for ax in fig.axes if ax.images]
+    assert len(fig.axes) == 12 and len(axes) == 10
+    assert axes[0].get_title().replace("\n", " ") == batch.captions[0].removeprefix("a ")
+    plt.close(fig)

@@ -1,0 +1,253 @@
+"""Contrastive training of the book's CLIP on the book's world, with open_clip's ``ClipLoss``.
+
+``train(TrainConfig(...))`` returns the trained model and its history. Runs are cached by a
+hash of the whole configuration, so chapters that ask for the same run share one checkpoint.
+Introduced with the book's CLIP; chapters 3 and 4 vary the initialisation and temperature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from open_clip.loss import ClipLoss
+from tqdm.auto import tqdm
+
+from gapkit import geometry, metrics, models, runtime
+from gapkit.data import World
+
+#: Bump when a change to training alters results, so old checkpoints are not reused.
+CACHE_VERSION = 1
+INITS = ("default", "amended")
+MAX_LOGIT_SCALE = math.log(100)  # as in CLIP and open_clip: temperature never below 1/100
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run (and so its cache key)."""
+
+    model: str = "gapclip-tiny"
+    steps: int = 600
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 0.1
+    warmup: int = 30
+    temperature: float = 0.07  # initial τ; the logit scale is 1/τ
+    learn_temperature: bool = True
+    init: str = "default"  # or "amended": text tower rotated onto the image tower at step 0
+    holdout: float = 0.0  # fraction of attribute combinations never shown in training
+    seed: int = 0
+    eval_every: int = 50
+    eval_images: int = 1024
+    world: World = field(default_factory=World)
+
+    def __post_init__(self):
+        if self.batch_size < 2:
+            raise ValueError(f"batch_size must be at least 2 (a contrastive loss needs "
+                             f"negatives), got {self.batch_size}")
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        if self.init not in INITS:
+            raise ValueError(f"unknown init {self.init!r}: choose from {INITS}")
+        if self.steps < 1 or self.eval_every < 1 or self.eval_images < 2:
+            raise ValueError("steps and eval_every must be >= 1 and eval_images >= 2")
+        if not self.lr > 0 or self.weight_decay < 0 or self.warmup < 0:
+            raise ValueError("lr must be positive, weight_decay and warmup non-negative")
+        if self.model not in models.BOOK_MODELS:
+            raise ValueError(f"unknown model {self.model!r}: the book's CLIPs are "
+                             f"{models.BOOK_MODELS}")
+        n_train = len(self.world.split(self.holdout, self.seed)[0])
+        if self.batch_size > n_train:
+            raise ValueError(f"batch_size {self.batch_size} exceeds the {n_train} distinct "
+                             "training captions: a batch holds each caption at most once")
+
+    def key(self) -> str:
+        """A hash of the whole configuration: the name of its checkpoint in the cache."""
+        text = json.dumps({"version": CACHE_VERSION, **asdict(self)}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Run:
+    """A trained model, its configuration and what was recorded along the way."""
+
+    model: torch.nn.Module
+    config: TrainConfig
+    history: dict[str, list[float]]
+    seconds: float = 0.0  # wall time of the whole run, set-up and evaluations included
+    data_seconds: float = 0.0  # of which producing batches
+    cached: bool = False
+
+
+def checkpoint_path(config: TrainConfig) -> Path:
+    return runtime.cache_dir() / "checkpoints" / f"{config.model}-{config.key()}.pt"
+
+
+def train(config: TrainConfig = TrainConfig(), use_cache: bool = True,
+          progress: bool = True) -> Run:
+    """Train (or load from the cache) the book's CLIP as ``config`` says."""
+    path = checkpoint_path(config)
+    if use_cache and path.exists():
+        try:
+            return _load_run(path, config)
+        except Exception as error:  # any unreadable file: warn, retrain, overwrite
+            warnings.warn(f"checkpoint {path} is unreadable ({error}); training again",
+                          stacklevel=2)
+    run = _train(config, progress)
+    if use_cache:
+        _save_run(run, path)
+    return run
+
+
+def _save_run(run: Run, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save({"key": run.config.key(), "state_dict": run.model.state_dict(),
+                "history": run.history}, partial)
+    partial.replace(path)  # atomic: a reader never sees half a file
+
+
+def _load_run(path: Path, config: TrainConfig) -> Run:
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved.get("key") != config.key():
+        raise ValueError("its key does not match the configuration")
+    model = models.load(config.model, device="cpu")
+    model.load_state_dict(saved["state_dict"])
+    return Run(model.to(runtime.device()).eval(), config, saved["history"], cached=True)
+
+
+class _Evaluator:
+    """Zero-shot accuracy among all captions and the gap, on fixed held-out images."""
+
+    def __init__(self, config: TrainConfig, tokens: torch.Tensor, train_combos, test_combos):
+        world, seed = config.world, config.seed + 1_000_003  # never a training batch's seed
+        self.tokens = tokens
+        self.seen = world.sample(config.eval_images, seed, combos=train_combos)
+        self.unseen = (world.sample(config.eval_images, seed + 1, combos=test_combos)
+                       if len(test_combos) else None)
+
+    def __call__(self, model) -> dict[str, float]:
+        was_training = model.training
+        model.eval()
+        captions = models.encode_texts(model, self.tokens, numpy=False)
+        record = {}
+        for name, batch in (("", self.seen), ("_unseen", self.unseen)):
+            if batch is None:
+                continue
+            images = models.encode_images(model, batch.images, numpy=False)
+            guess = (images @ captions.T).argmax(dim=1).cpu()
+            record[f"zero_shot_acc{name}"] = (guess == batch.combos).float().mean().item()
+            if not name:
+                record["gap"] = metrics.centroid_distance(images, captions[batch.combos])
+        model.train(was_training)
+        return record
+
+
+def _parameter_groups(model: torch.nn.Module, weight_decay: float):
+    # As open_clip's training: no decay on gains, biases and the logit scale.
+    decay, no_decay = [], []
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        plain = parameter.ndim < 2 or "logit_scale" in name or "bias" in name
+        (no_decay if plain else decay).append(parameter)
+    return [{"params": decay, "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0}]
+
+
+def amend(model: torch.nn.Module, images: torch.Tensor, tokens: torch.Tensor) -> None:
+    """Rotate the text tower's output onto the image tower's (orthogonal Procrustes).
+
+    The paper's "amended" initialisation: after it, paired embeddings start aligned, so
+    there is (almost) no gap at step 0. Rotating ``text_projection`` rotates every text
+    embedding, leaving the text tower's own geometry unchanged.
+    """
+    x = models.encode_images(model, images, numpy=False)
+    y = models.encode_texts(model, tokens, numpy=False)
+    rotation = torch.as_tensor(geometry.procrustes(y, x), dtype=model.text_projection.dtype)
+    with torch.no_grad():
+        model.text_projection.copy_(model.text_projection @ rotation.to(models.device_of(model)))
+
+
+def _train(config: TrainConfig, progress: bool) -> Run:
+    start = time.perf_counter()
+    runtime.seed_everything(config.seed)
+    device = runtime.device()
+    model = models.load(config.model, device=device).train()
+    world = config.world
+    tokens = models.tokenize(model, world.captions())
+    train_combos, test_combos = world.split(config.holdout, config.seed)
+    evaluate = _Evaluator(config, tokens, train_combos, test_combos)
+    transform = models.image_transform(model)
+
+    with torch.no_grad():
+        model.logit_scale.fill_(math.log(1 / config.temperature))
+    model.logit_scale.requires_grad_(config.learn_temperature)
+    if config.init == "amended":
+        amend(model, evaluate.seen.images, tokens[evaluate.seen.combos])
+
+    optimizer = torch.optim.AdamW(_parameter_groups(model, config.weight_decay), lr=config.lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(config))
+    loss_fn = ClipLoss()
+    history: dict[str, list[float]] = {}
+
+    def batch_for(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        # A pure function of (seed, step); each batch holds distinct captions, so no
+        # caption is ever its own negative.
+        seed = _batch_seed(config.seed, step)
+        order = torch.randperm(len(train_combos), generator=torch.Generator().manual_seed(seed))
+        batch = world.batch(train_combos[order[: config.batch_size]], seed=seed)
+        return transform(batch.images.to(device)), tokens[batch.combos].to(device)
+
+    def record(step: int, loss: float) -> None:
+        row = {"step": step, "loss": loss, "temperature": 1 / model.logit_scale.exp().item(),
+               **evaluate(model)}
+        for key, value in row.items():
+            history.setdefault(key, []).append(float(value))
+
+    with torch.no_grad():
+        record(0, loss_fn(*model(*batch_for(1))).item())
+    data_seconds = 0.0
+    for step in tqdm(range(1, config.steps + 1), disable=not progress, desc="training",
+                     leave=False):
+        tic = time.perf_counter()
+        pixels, text = batch_for(step)
+        data_seconds += time.perf_counter() - tic
+
+        image_features, text_features, scale = model(pixels, text)
+        loss = loss_fn(image_features, text_features, scale)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"the loss became {loss.item()} at step {step}: lower "
+                                     f"the learning rate (now {config.lr}) or raise the "
+                                     "temperature")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        with torch.no_grad():
+            model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
+        if step % config.eval_every == 0 or step == config.steps:
+            record(step, loss.item())
+    model.eval()
+    return Run(model, config, history, seconds=time.perf_counter() - start,
+               data_seconds=data_seconds)
+
+
+def _batch_seed(seed: int, step: int) -> int:
+    return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
+
+
+def _warmup_cosine(config: TrainConfig):
+    def factor(step: int) -> float:
+        if step < config.warmup:
+            return (step + 1) / config.warmup
+        progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return factor

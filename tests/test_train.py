@@ -1,0 +1,133 @@
+import math
+import warnings
+
+import pytest
+import torch
+
+from gapkit import train as training
+from gapkit.data import World
+from gapkit.train import TrainConfig, train
+
+# Small and quick: a couple of seconds per run on a laptop CPU.
+SMALL = dict(steps=12, batch_size=32, eval_every=6, eval_images=64, warmup=2)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAPKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GAPKIT_DEVICE", "cpu")
+
+
+def test_a_few_steps_lower_the_loss():
+    run = train(TrainConfig(**{**SMALL, "steps": 40, "eval_every": 20}), use_cache=False,
+                progress=False)
+    loss = run.history["loss"]
+    assert run.history["step"] == [0, 20, 40]
+    assert loss[-1] < loss[0] - 0.3
+
+
+def test_history_records_what_the_issue_asks_for():
+    run = train(TrainConfig(**SMALL, holdout=0.25), use_cache=False, progress=False)
+    assert set(run.history) == {"step", "loss", "temperature", "zero_shot_acc",
+                                "zero_shot_acc_unseen", "gap"}
+    assert all(len(v) == 3 for v in run.history.values())
+    assert 0 < run.seconds and 0 < run.data_seconds < run.seconds
+
+
+def test_fixed_temperature_stays_fixed_and_learned_one_moves():
+    fixed = train(TrainConfig(**SMALL, temperature=0.05, learn_temperature=False),
+                  use_cache=False, progress=False)
+    temperatures = fixed.history["temperature"]
+    assert len(set(temperatures)) == 1 and temperatures[0] == pytest.approx(0.05)
+    assert fixed.model.logit_scale.item() == pytest.approx(math.log(20))
+    learned = train(TrainConfig(**SMALL, temperature=0.05), use_cache=False, progress=False)
+    assert learned.history["temperature"][-1] != pytest.approx(0.05, abs=1e-4)
+
+
+def test_same_seed_and_config_give_the_same_history_bit_for_bit():
+    a = train(TrainConfig(**SMALL), use_cache=False, progress=False)
+    b = train(TrainConfig(**SMALL), use_cache=False, progress=False)
+    c = train(TrainConfig(**SMALL, seed=1), use_cache=False, progress=False)
+    assert a.history == b.history
+    assert a.history != c.history
+
+
+def test_amended_init_starts_without_a_gap():
+    default = train(TrainConfig(**SMALL), use_cache=False, progress=False)
+    amended = train(TrainConfig(**SMALL, init="amended"), use_cache=False, progress=False)
+    assert default.history["gap"][0] > 1.0
+    assert amended.history["gap"][0] < 0.2
+
+
+def test_training_never_sees_held_out_combinations(monkeypatch):
+    seen = []
+    original = World.batch
+    monkeypatch.setattr(World, "batch", lambda self, combos, seed: (
+        seen.extend(combos.tolist()), original(self, combos, seed))[1])
+    config = TrainConfig(**SMALL, holdout=0.3)
+    train(config, use_cache=False, progress=False)
+    held_out = set(config.world.split(0.3, config.seed)[1].tolist())
+    assert seen and held_out and held_out.isdisjoint(seen)
+
+
+def test_each_batch_holds_distinct_captions(monkeypatch):
+    sizes = []
+    original = World.batch
+    monkeypatch.setattr(World, "batch", lambda self, combos, seed: (
+        sizes.append((len(combos), len(set(combos.tolist())))), original(self, combos, seed))[1])
+    train(TrainConfig(**SMALL), use_cache=False, progress=False)
+    assert sizes and all(n == distinct == 32 for n, distinct in sizes)
+
+
+def test_the_cache_returns_the_same_run_and_replaces_a_corrupt_file():
+    config = TrainConfig(**SMALL)
+    first = train(config, progress=False)
+    path = training.checkpoint_path(config)
+    assert path.exists() and not list(path.parent.glob("*.partial"))
+    again = train(config, progress=False)
+    assert again.cached and again.history == first.history
+    for name, weight in first.model.state_dict().items():
+        assert torch.equal(weight, again.model.state_dict()[name]), name
+    path.write_bytes(b"not a checkpoint")
+    with pytest.warns(UserWarning, match="unreadable"):
+        retrained = train(config, progress=False)
+    assert not retrained.cached and retrained.history == first.history
+    assert train(config, progress=False).cached
+
+
+def test_a_different_config_has_a_different_key():
+    assert TrainConfig(**SMALL).key() == TrainConfig(**SMALL).key()
+    assert TrainConfig(**SMALL).key() != TrainConfig(**SMALL, lr=1e-3).key()
+    assert TrainConfig(**SMALL).key() != TrainConfig(**SMALL, world=World(noise=0.1)).key()
+
+
+def test_a_non_finite_loss_stops_training_and_names_the_step(monkeypatch):
+    class Broken(torch.nn.Module):
+        def forward(self, image_features, text_features, logit_scale):
+            return (image_features.sum() + text_features.sum()) * float("nan")
+
+    monkeypatch.setattr(training, "ClipLoss", Broken)
+    with pytest.raises(FloatingPointError, match="at step 1"):
+        train(TrainConfig(**SMALL), use_cache=False, progress=False)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"batch_size": 1}, "batch_size must be at least 2"),
+    ({"temperature": 0.0}, "temperature must be positive"),
+    ({"temperature": -0.1}, "temperature must be positive"),
+    ({"init": "orthogonal"}, "unknown init 'orthogonal'"),
+    ({"model": "ViT-B-32"}, "unknown model 'ViT-B-32'"),
+    ({"batch_size": 500}, "exceeds the 192 distinct"),
+    ({"steps": 0}, "steps and eval_every"),
+])
+def test_bad_configurations(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**kwargs)
+
+
+def test_progress_bar_is_optional():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # tqdm must not warn in a plain terminal
+        run = train(TrainConfig(**{**SMALL, "steps": 2, "eval_every": 2}), use_cache=False,
+                    progress=True)
+    assert run.history["step"] == [0, 2]
