@@ -74,3 +74,23 @@ def sample_grid(images, captions, columns: int = 8, size: float = 1.4) -> plt.Fi
         words = caption.removeprefix("a ").split()
         ax.set_title(" ".join(words[:3]) + "\n" + " ".join(words[3:]), fontsize=7)
     return fig
+
+
+def training_history(history: dict[str, list[float]], title: str | None = None) -> plt.Figure:
+    """Loss, zero-shot accuracy, gap and temperature against the training step."""
+    panels = [("loss", "contrastive loss"), ("zero_shot_acc", "zero-shot accuracy"),
+              ("gap", "gap ‖Δ‖"), ("temperature", "temperature τ")]
+    fig, axes = plt.subplots(2, 2, figsize=(8, 5.5), sharex=True, constrained_layout=True)
+    for ax, (key, label) in zip(axes.flat, panels, strict=True):
+        ax.plot(history["step"], history[key], marker="o", markersize=3, color="0.2",
+                label="held-out images" if key == "zero_shot_acc" else None)
+        if key == "zero_shot_acc" and "zero_shot_acc_unseen" in history:
+            ax.plot(history["step"], history["zero_shot_acc_unseen"], marker="o",
+                    markersize=3, color=MODALITY_COLORS[1], label="unseen combinations")
+            ax.legend(fontsize=8)
+        ax.set_title(label)
+    for ax in axes[1]:
+        ax.set_xlabel("step")
+    if title:
+        fig.suptitle(title)
+    return fig

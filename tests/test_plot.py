@@ -40,3 +40,14 @@ def test_sample_grid_shows_each_image_with_its_caption():
     assert len(fig.axes) == 12 and len(axes) == 10
     assert axes[0].get_title().replace("\n", " ") == batch.captions[0].removeprefix("a ")
     plt.close(fig)
+
+
+def test_training_history_has_one_panel_per_quantity():
+    history = {"step": [0, 10], "loss": [5.0, 2.0], "zero_shot_acc": [0.0, 0.5],
+               "zero_shot_acc_unseen": [0.0, 0.2], "gap": [1.2, 0.4],
+               "temperature": [0.07, 0.05]}
+    fig = plot.training_history(history)
+    assert [ax.get_title() for ax in fig.axes] == ["contrastive loss", "zero-shot accuracy",
+                                                    "gap ‖Δ‖", "temperature τ"]
+    assert len(fig.axes[1].lines) == 2
+    plt.close(fig)
