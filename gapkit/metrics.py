@@ -1,57 +1,322 @@
-"""Numbers that describe a set of paired embeddings (x_i, y_i).
+"""Numbers that describe a set of paired embeddings (x_i, y_i), i = 1..N, in D dimensions.
 
-The landing page uses ``centroid_distance``; chapter 1 introduces the full set.
-Rows are L2-normalised inside, so the inputs may come straight from an encoder.
+Rows are L2-normalised inside, so the inputs may come straight from an encoder. Every
+metric costs O(N·D) time and O(chunk·D) memory: the data are read in chunks (a memory-mapped
+``.npy`` of any size works), sums stand in for N×N matrices, and the few metrics that would
+need all pairs (separability, uniformity, recall) are estimated on a seeded random sample
+when N is large (the sizes are arguments). The landing page uses ``centroid_distance``;
+chapter 1 introduces them all and ``measure`` returns them together.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+import mmap
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-ArrayLike = np.ndarray | torch.Tensor
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+if TYPE_CHECKING:  # torch is not imported at run time: `gapkit measure` starts faster
+    import torch
+
+    ArrayLike = np.ndarray | torch.Tensor
+CHUNK = 16_384  # rows per chunk: 16k × 512 float64 = 64 MB
+TIE = 1e-6  # retrieval: cosines closer than this tie (float32 rounding), against the pair
 
 
 def as_numpy(a: ArrayLike, name: str = "array") -> np.ndarray:
-    """A float64 NumPy view of a tensor or array, rejecting NaN, inf and non-2-D input."""
-    if isinstance(a, torch.Tensor):
+    """A NumPy float array of a tensor or array, rejecting NaN, inf and non-2-D input.
+
+    float32 stays float32 (half the memory traffic); anything else becomes float64. Sums
+    over rows are always accumulated in float64.
+    """
+    if hasattr(a, "detach"):  # a torch tensor, on any device
         a = a.detach().cpu().numpy()
-    a = np.asarray(a, dtype=np.float64)
-    if a.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (rows = samples), got shape {a.shape}")
-    if a.shape[0] == 0 or a.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {a.shape}")
+    a = np.asarray(a)
+    a = a.astype(a.dtype if a.dtype == np.float32 else np.float64, copy=False)
+    _check_shape(a, name)
     if not np.isfinite(a).all():
-        raise ValueError(f"{name} holds NaN or inf values")
+        raise ValueError(f"{name} holds NaN or inf values (first: row "
+                         f"{np.flatnonzero(~np.isfinite(a).all(axis=1))[0]})")
     return a
 
 
-def normalize_rows(a: ArrayLike, name: str = "array") -> np.ndarray:
+def _check_shape(a, name: str) -> None:
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (rows = samples), got shape {tuple(a.shape)}")
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {tuple(a.shape)}")
+
+
+def normalize_rows(a: ArrayLike, name: str = "array", first_row: int = 0) -> np.ndarray:
     """Rows scaled to unit L2 norm; a zero row is an error, not a silent NaN."""
     a = as_numpy(a, name)
     norms = np.linalg.norm(a, axis=1, keepdims=True)
     zero = np.flatnonzero(norms[:, 0] == 0)
     if zero.size:
-        raise ValueError(f"{name} has {zero.size} zero row(s) (first: row {zero[0]}), "
-                         "which have no direction")
+        raise ValueError(f"{name} has a zero row (row {first_row + zero[0]}), "
+                         "which has no direction")
     return a / norms
 
 
-def paired(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Check that x and y pair row by row in one space, and L2-normalise both."""
-    x, y = normalize_rows(x, "x"), normalize_rows(y, "y")
-    if x.shape != y.shape:
-        raise ValueError(f"x and y do not pair: shapes {x.shape} and {y.shape} "
+def _check_pair(x, y) -> tuple[int, int]:
+    for a, name in ((x, "x"), (y, "y")):
+        _check_shape(a, name)
+    if tuple(x.shape) != tuple(y.shape):
+        raise ValueError(f"x and y do not pair: shapes {tuple(x.shape)} and {tuple(y.shape)} "
                          "(need the same number of rows and the same dimension)")
-    return x, y
+    return int(x.shape[0]), int(x.shape[1])
+
+
+def _chunks(n: int, *arrays, size: int | None = None) -> Iterator[slice]:
+    """Row slices of ``CHUNK`` rows. After each one, the pages that memory-mapped ``arrays``
+    brought in are handed back, so a file larger than the memory streams through."""
+    size = size or CHUNK
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))
+        for a in arrays:
+            _release(a)
+
+
+def _release(a) -> None:
+    mapping = getattr(a, "_mmap", None)  # set on np.memmap arrays and their views
+    if mapping is not None:
+        mapping.madvise(mmap.MADV_DONTNEED)  # read-only file pages: re-read on next use
+
+
+def _rows(a, rows, name: str) -> np.ndarray:
+    """Rows of ``a`` (a slice or sorted indices), as unit-norm float64."""
+    first = rows.start if isinstance(rows, slice) else 0
+    return normalize_rows(a[rows], name, first_row=first)
+
+
+def paired(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Check that x and y pair row by row in one space, and L2-normalise both (in memory)."""
+    _check_pair(x, y)
+    return normalize_rows(x, "x"), normalize_rows(y, "y")
+
+
+@dataclass(frozen=True)
+class _Sums:
+    """What one pass over the pairs gathers; every first-order metric derives from it."""
+
+    n: int
+    sum_x: np.ndarray
+    sum_y: np.ndarray
+    paired_cos: float  # sum over i of cos(x_i, y_i)
+
+
+def _sums(x, y) -> _Sums:
+    n, d = _check_pair(x, y)
+    sum_x, sum_y, paired_cos = np.zeros(d), np.zeros(d), 0.0
+    for rows in _chunks(n, x, y):
+        cx, cy = _rows(x, rows, "x"), _rows(y, rows, "y")
+        sum_x += cx.sum(axis=0, dtype=np.float64)
+        sum_y += cy.sum(axis=0, dtype=np.float64)
+        paired_cos += float(np.einsum("ij,ij->i", cx, cy).sum(dtype=np.float64))
+    return _Sums(n, sum_x, sum_y, paired_cos)
+
+
+def _mean_cosine_from_sum(total: np.ndarray, n: int) -> float:
+    # sum over i != j of x_i·x_j = ‖Σ x_i‖² − Σ ‖x_i‖² = ‖s‖² − n
+    if n < 2:
+        raise ValueError("mean_cosine needs at least 2 rows")
+    return float((total @ total - n) / (n * (n - 1)))
 
 
 def gap_vector(x: ArrayLike, y: ArrayLike) -> np.ndarray:
     """Δ = mean(x) − mean(y) of the L2-normalised rows: the modality gap as a vector."""
-    x, y = paired(x, y)
-    return x.mean(axis=0) - y.mean(axis=0)
+    s = _sums(x, y)
+    return (s.sum_x - s.sum_y) / s.n
 
 
 def centroid_distance(x: ArrayLike, y: ArrayLike) -> float:
     """‖Δ‖, the distance between the two modalities' centroids (the paper's gap)."""
     return float(np.linalg.norm(gap_vector(x, y)))
+
+
+def paired_cosine(x: ArrayLike, y: ArrayLike) -> float:
+    """Mean cosine similarity of the true pairs, (1/N) Σ cos(x_i, y_i)."""
+    s = _sums(x, y)
+    return s.paired_cos / s.n
+
+
+def mean_cosine(x: ArrayLike) -> float:
+    """Mean cosine between distinct rows of one modality, from the sum vector in O(N·D)."""
+    _check_shape(x, "x")
+    total = np.zeros(x.shape[1])
+    for rows in _chunks(len(x), x):
+        total += _rows(x, rows, "x").sum(axis=0, dtype=np.float64)
+    return _mean_cosine_from_sum(total, len(x))
+
+
+def rmg(x: ArrayLike, y: ArrayLike) -> float:
+    """Relative modality gap (Schrodi et al., 2025), with d(u, v) = (1 − cos(u, v)) / 2:
+
+    mean d over true pairs / (mean d within each modality, averaged over both + that same
+    mean over true pairs). 0 when pairs coincide; near 1 when pairs are far apart compared
+    with how spread out each modality is.
+    """
+    s = _sums(x, y)
+    return _rmg(s)
+
+
+def _rmg(s: _Sums) -> float:
+    paired_d = (1 - s.paired_cos / s.n) / 2
+    if paired_d < 1e-12:  # every pair coincides (up to rounding): no gap at all
+        return 0.0
+    within = [(1 - _mean_cosine_from_sum(total, s.n)) / 2 for total in (s.sum_x, s.sum_y)]
+    return paired_d / (float(np.mean(within)) + paired_d)
+
+
+def alignment(x: ArrayLike, y: ArrayLike, alpha: float = 2.0) -> float:
+    """Wang & Isola's alignment, (1/N) Σ ‖x_i − y_i‖^α (lower: pairs closer)."""
+    n, _ = _check_pair(x, y)
+    total = 0.0
+    for rows in _chunks(n, x, y):
+        distances = np.linalg.norm(_rows(x, rows, "x") - _rows(y, rows, "y"), axis=1)
+        total += float((distances.astype(np.float64) ** alpha).sum())
+    return total / n
+
+
+def _sample(n: int, size: int, seed: int) -> np.ndarray:
+    """Sorted row indices: all rows when n <= size, else a seeded random subset."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def uniformity(x: ArrayLike, t: float = 2.0, max_rows: int = 1024, seed: int = 0) -> float:
+    """Wang & Isola's uniformity, log mean over i≠j of exp(−t‖x_i − x_j‖²) (lower: spread).
+
+    Exact for N <= max_rows; otherwise on a seeded random subset of max_rows rows.
+    """
+    _check_shape(x, "x")
+    rows = _rows(x, _sample(len(x), max_rows, seed), "x")
+    if len(rows) < 2:
+        raise ValueError("uniformity needs at least 2 rows")
+    # ‖u − v‖² = 2 − 2 u·v for unit vectors; the Gram matrix is max_rows² at most.
+    total, n = 0.0, len(rows)
+    for block in _chunks(n, size=1024):
+        sq = 2 - 2 * rows[block] @ rows.T
+        total += float(np.exp(-t * sq).sum()) - block.stop + block.start  # drop i == j
+    return float(np.log(total / (n * (n - 1))))
+
+
+def linear_separability(x: ArrayLike, y: ArrayLike, max_pairs: int = 1000,
+                        seed: int = 0) -> float:
+    """Held-out accuracy of a logistic regression telling x rows from y rows.
+
+    Pairs are split 70/30 as pairs (both halves of a pair on the same side); at most
+    ``max_pairs`` pairs, drawn at random, are used. 0.5 is chance, 1.0 perfectly separable.
+    """
+    n, _ = _check_pair(x, y)
+    if n < 4:
+        raise ValueError("linear_separability needs at least 4 pairs")
+    index = _sample(n, max_pairs, seed)
+    cx, cy = _rows(x, index, "x"), _rows(y, index, "y")
+    train, test = train_test_split(np.arange(len(index)), test_size=0.3, random_state=seed)
+
+    def stack(part):
+        return (np.vstack([cx[part], cy[part]]),
+                np.r_[np.ones(len(part)), np.zeros(len(part))])
+
+    classifier = LogisticRegression(max_iter=1000).fit(*stack(train))
+    return float(classifier.score(*stack(test)))
+
+
+def recall_at_k(x: ArrayLike, y: ArrayLike, k: int = 1, max_queries: int = 1000,
+                seed: int = 0) -> float:
+    """Image-to-text retrieval: the fraction of x_i whose own y_i ranks in the top k of all y.
+
+    Queries: all rows when N <= max_queries, else a seeded random subset; candidates are
+    always all N rows, read in chunks and compared in float32. Ties (cosines within
+    ``TIE`` = 1e-6, the float32 rounding) count against the true pair.
+    """
+    n, _ = _check_pair(x, y)
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be in [1, N={n}], got {k}")
+    return float(np.mean(_rivals(x, y, max_queries, seed) < k))
+
+
+def _rivals(x, y, max_queries: int, seed: int) -> np.ndarray:
+    """For each sampled query x_i: how many other y_j are at least as close as y_i."""
+    queries = _sample(len(x), max_queries, seed)
+    qx = _rows(x, queries, "x").astype(np.float32)  # float32: twice the speed of float64
+    own = np.einsum("ij,ij->i", qx, _rows(y, queries, "y").astype(np.float32))
+    rivals = np.zeros(len(queries), dtype=np.int64)
+    for rows in _chunks(len(y), y):
+        sims = qx @ _rows(y, rows, "y").astype(np.float32, copy=False).T
+        mine = (queries >= rows.start) & (queries < rows.stop)
+        sims[np.flatnonzero(mine), queries[mine] - rows.start] = -np.inf  # not its own rival
+        rivals += np.count_nonzero(sims >= own[:, None] - TIE, axis=1)
+    return rivals
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Every metric of a paired set, as ``measure`` returns it."""
+
+    n: int
+    dim: int
+    centroid_distance: float
+    rmg: float
+    linear_separability: float
+    paired_cosine: float
+    mean_cosine_x: float
+    mean_cosine_y: float
+    alignment: float
+    uniformity_x: float
+    uniformity_y: float
+    recall_at_1: float
+    recall_at_5: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def measure(x: ArrayLike, y: ArrayLike, seed: int = 0) -> Measurement:
+    """All the metrics of chapter 1 for one paired set (first-order ones in a single pass)."""
+    n, d = _check_pair(x, y)
+    s = _sums(x, y)
+    rivals = _rivals(x, y, max_queries=1000, seed=seed)
+    return Measurement(
+        n=n, dim=d,
+        centroid_distance=float(np.linalg.norm((s.sum_x - s.sum_y) / n)),
+        rmg=_rmg(s),
+        linear_separability=linear_separability(x, y, seed=seed),
+        paired_cosine=s.paired_cos / n,
+        mean_cosine_x=_mean_cosine_from_sum(s.sum_x, n),
+        mean_cosine_y=_mean_cosine_from_sum(s.sum_y, n),
+        # ‖x − y‖² = 2 − 2 cos for unit rows: alignment (α = 2) from the same pass
+        alignment=2 - 2 * s.paired_cos / n,
+        uniformity_x=uniformity(x, seed=seed),
+        uniformity_y=uniformity(y, seed=seed),
+        recall_at_1=float(np.mean(rivals < 1)),
+        recall_at_5=float(np.mean(rivals < 5)),
+    )
+
+
+def load_pairs(*paths: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Memory-mapped ``(x, y)`` from one ``(2, N, D)`` .npy file or two ``(N, D)`` files."""
+    arrays = []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+        try:
+            arrays.append(np.load(path, mmap_mode="r", allow_pickle=False))
+        except ValueError as error:
+            raise ValueError(f"{path} is not a readable .npy array: {error}") from error
+    if len(arrays) == 1:
+        (a,) = arrays
+        if a.ndim != 3 or a.shape[0] != 2:
+            raise ValueError(f"{paths[0]} must hold shape (2, N, D) (x then y), got {a.shape}")
+        return a[0], a[1]
+    if len(arrays) == 2:
+        return arrays[0], arrays[1]
+    raise ValueError("give one (2, N, D) file or two (N, D) files")

@@ -5,13 +5,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
 from sklearn.decomposition import PCA
 
-from gapkit.metrics import ArrayLike, paired
+from gapkit.metrics import paired
+
+if TYPE_CHECKING:
+    from gapkit.metrics import ArrayLike
 
 #: One colour per modality, used in every chapter (colour-blind safe, Okabe–Ito).
 MODALITY_COLORS = ("#0072B2", "#D55E00")

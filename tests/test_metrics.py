@@ -11,8 +11,8 @@ finite = st.floats(-10, 10, allow_nan=False, width=32)
 
 
 @st.composite
-def pairs(draw):
-    rows, dim = draw(st.integers(2, 20)), draw(st.integers(2, 8))
+def pairs(draw, min_rows=2, max_rows=20):
+    rows, dim = draw(st.integers(min_rows, max_rows)), draw(st.integers(2, 8))
     x = draw(arrays(np.float64, (rows, dim), elements=finite))
     y = draw(arrays(np.float64, (rows, dim), elements=finite))
     # zero rows have no direction: their errors are tested below
@@ -20,26 +20,106 @@ def pairs(draw):
     return x, y
 
 
+def unit(a):
+    return a / np.linalg.norm(a, axis=1, keepdims=True)
+
+
 def random_rotation(d, seed):
     q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(d, d)))
     return q * np.sign(np.diag(r))
 
 
-@settings(max_examples=50, deadline=None)
-@given(pairs(), st.integers(0, 2**31))
-def test_gap_is_invariant_under_a_common_rotation(xy, seed):
+def clustered(n=300, d=16, seed=0, offset=2.0):
+    rng = np.random.default_rng(seed)
+    centre = rng.normal(size=d)
+    return rng.normal(size=(n, d)) + offset * centre, rng.normal(size=(n, d)) - offset * centre
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs(min_rows=5), st.integers(0, 2**31))
+def test_every_metric_is_invariant_under_a_common_rotation(xy, seed):
     x, y = xy
     q = random_rotation(x.shape[1], seed)
-    assert metrics.centroid_distance(x @ q, y @ q) == pytest.approx(
-        metrics.centroid_distance(x, y), abs=1e-9)
+    before, after = metrics.measure(x, y).as_dict(), metrics.measure(x @ q, y @ q).as_dict()
+    for key in ("centroid_distance", "rmg", "paired_cosine", "mean_cosine_x",
+                "mean_cosine_y", "alignment", "uniformity_x", "uniformity_y"):
+        assert after[key] == pytest.approx(before[key], abs=1e-9), key
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(pairs())
-def test_gap_vector_is_antisymmetric_and_bounded(xy):
-    x, y = xy
-    np.testing.assert_allclose(metrics.gap_vector(x, y), -metrics.gap_vector(y, x))
-    assert 0 <= metrics.centroid_distance(x, y) <= 2 + 1e-12
+def test_mean_cosine_equals_the_brute_force_matrix(xy):
+    x, _ = xy
+    gram = unit(x) @ unit(x).T
+    n = len(x)
+    expected = (gram.sum() - np.trace(gram)) / (n * (n - 1))
+    assert metrics.mean_cosine(x) == pytest.approx(expected, abs=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs(min_rows=3))
+def test_rmg_equals_its_definition(xy):
+    x, y = map(unit, xy)
+    n = len(x)
+
+    def d(a, b):
+        return (1 - a @ b.T) / 2
+
+    paired_d = np.mean(np.diag(d(x, y)))
+    assume(paired_d > 1e-6)  # coinciding pairs: 0 by convention, tested below
+    within = [(d(a, a).sum() - np.trace(d(a, a))) / (n * (n - 1)) for a in (x, y)]
+    expected = paired_d / (np.mean(within) + paired_d)
+    assert metrics.rmg(x, y) == pytest.approx(expected, abs=1e-9)
+
+
+def test_rmg_of_coinciding_pairs_is_zero_and_of_opposite_points_is_one():
+    x = np.random.default_rng(0).normal(size=(20, 4))
+    assert metrics.rmg(x, 3 * x) == 0.0
+    e = np.eye(2)[:1].repeat(5, axis=0)  # every x at e1, every y at -e1
+    assert metrics.rmg(e, -e) == pytest.approx(1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs(), st.integers(1, 3))
+def test_recall_equals_a_full_ranking(xy, k):
+    x, y = map(unit, xy)
+    k = min(k, len(x))
+    sims = x @ y.T
+    own = np.diag(sims)
+    rivals = (sims >= own[:, None] - metrics.TIE).sum(axis=1) - 1  # ties count against
+    assert metrics.recall_at_k(x, y, k) == pytest.approx(np.mean(rivals < k))
+
+
+def test_recall_on_a_perfect_and_a_shuffled_pairing():
+    x, _ = clustered()
+    assert metrics.recall_at_k(x, x, 1) == 1.0
+    shuffled = np.random.default_rng(0).permutation(x)
+    assert metrics.recall_at_k(x, shuffled, 1) < 0.05
+    sampled = metrics.recall_at_k(x, x, 1, max_queries=50)
+    assert sampled == 1.0
+
+
+def test_uniformity_exact_and_sampled():
+    x = unit(np.random.default_rng(1).normal(size=(300, 5)))
+    sq = np.sum((x[:, None] - x[None]) ** 2, axis=-1)
+    off = ~np.eye(300, dtype=bool)
+    exact = np.log(np.mean(np.exp(-2 * sq[off])))
+    assert metrics.uniformity(x) == pytest.approx(exact, abs=1e-10)
+    assert metrics.uniformity(x, max_rows=150) == pytest.approx(exact, abs=0.05)
+
+
+def test_alignment_and_paired_cosine_agree():
+    x, y = clustered(offset=0.3)
+    assert metrics.alignment(x, y) == pytest.approx(2 - 2 * metrics.paired_cosine(x, y))
+    assert metrics.alignment(x, x) == pytest.approx(0, abs=1e-12)
+    assert metrics.alignment(x, y, alpha=1) < np.sqrt(metrics.alignment(x, y))
+
+
+def test_linear_separability_sees_a_gap_and_no_gap():
+    x, y = clustered(offset=2.0)
+    assert metrics.linear_separability(x, y) == 1.0
+    same = np.random.default_rng(3).normal(size=(600, 16))
+    assert metrics.linear_separability(same[:300], same[300:]) < 0.65
 
 
 def test_gap_of_a_known_configuration():
@@ -50,10 +130,44 @@ def test_gap_of_a_known_configuration():
     assert metrics.centroid_distance(x, x) == 0
 
 
-def test_torch_and_numpy_agree():
-    x, y = torch.randn(30, 5), torch.randn(30, 5)
-    assert metrics.centroid_distance(x, y) == pytest.approx(
-        metrics.centroid_distance(x.numpy(), y.numpy()))
+def test_measure_agrees_with_the_single_metrics():
+    x, y = clustered(offset=0.5)
+    m = metrics.measure(x, y)
+    assert (m.n, m.dim) == x.shape
+    assert m.centroid_distance == pytest.approx(metrics.centroid_distance(x, y))
+    assert m.rmg == pytest.approx(metrics.rmg(x, y))
+    assert m.mean_cosine_y == pytest.approx(metrics.mean_cosine(y))
+    assert m.alignment == pytest.approx(metrics.alignment(x, y))
+    assert m.recall_at_5 == metrics.recall_at_k(x, y, 5)
+    assert set(m.as_dict()) >= {"n", "dim", "centroid_distance", "rmg", "linear_separability"}
+
+
+def test_torch_memmap_chunks_and_arrays_agree(tmp_path, monkeypatch):
+    x, y = clustered(n=500, offset=0.4)
+    np.save(tmp_path / "pairs.npy", np.stack([x, y]).astype(np.float32))
+    expected = metrics.measure(x.astype(np.float32), y.astype(np.float32)).as_dict()
+    monkeypatch.setattr(metrics, "CHUNK", 64)  # many chunks
+    mx, my = metrics.load_pairs(tmp_path / "pairs.npy")
+    assert isinstance(mx, np.memmap)
+    for result in (metrics.measure(mx, my), metrics.measure(torch.from_numpy(np.array(mx)),
+                                                            torch.from_numpy(np.array(my)))):
+        for key, value in result.as_dict().items():
+            assert value == pytest.approx(expected[key], abs=1e-9), key
+
+
+def test_load_pairs_from_two_files_and_bad_files(tmp_path):
+    x, y = clustered(n=20)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    lx, ly = metrics.load_pairs(tmp_path / "x.npy", tmp_path / "y.npy")
+    np.testing.assert_array_equal(lx, x)
+    (tmp_path / "bad.npy").write_bytes(b"\x93NUMPY garbage")
+    with pytest.raises(ValueError, match="not a readable .npy"):
+        metrics.load_pairs(tmp_path / "bad.npy")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        metrics.load_pairs(tmp_path / "missing.npy")
+    with pytest.raises(ValueError, match=r"must hold shape \(2, N, D\)"):
+        metrics.load_pairs(tmp_path / "x.npy")
 
 
 @pytest.mark.parametrize("x, y, message", [
@@ -66,5 +180,15 @@ def test_torch_and_numpy_agree():
     (np.vstack([np.ones(4), np.zeros(4)]), np.ones((2, 4)), "zero row"),
 ])
 def test_bad_input_is_named(x, y, message):
-    with pytest.raises(ValueError, match=message):
-        metrics.centroid_distance(x, y)
+    for metric in (metrics.centroid_distance, metrics.rmg, metrics.measure,
+                   metrics.alignment, metrics.paired_cosine):
+        with pytest.raises(ValueError, match=message):
+            metric(x, y)
+
+
+def test_a_zero_row_is_reported_by_its_global_index(monkeypatch):
+    monkeypatch.setattr(metrics, "CHUNK", 4)
+    x = np.ones((10, 3))
+    x[9] = 0
+    with pytest.raises(ValueError, match=r"row 9\)"):
+        metrics.measure(x, np.ones((10, 3)))

@@ -1,0 +1,5 @@
+import sys
+
+from gapkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,68 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gapkit import cli
+
+
+@pytest.fixture
+def features(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 8)) + 1, rng.normal(size=(40, 8)) - 1
+    np.save(tmp_path / "pairs.npy", np.stack([x, y]))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    return tmp_path
+
+
+def test_json_output_has_every_metric(features, capsys):
+    assert cli.main(["measure", str(features / "pairs.npy"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == set(cli.DESCRIPTIONS)
+    assert result["n"] == 40 and result["dim"] == 8
+    assert result["linear_separability"] == 1.0
+
+
+def test_two_files_give_the_same_numbers_as_one(features, capsys):
+    cli.main(["measure", str(features / "pairs.npy"), "--json"])
+    one = json.loads(capsys.readouterr().out)
+    cli.main(["measure", str(features / "x.npy"), str(features / "y.npy"), "--json"])
+    assert json.loads(capsys.readouterr().out) == one
+
+
+def test_table_and_plot(features, capsys):
+    out = features / "pairs.png"
+    assert cli.main(["measure", str(features / "pairs.npy"), "--plot", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "relative modality gap" in table and "pairs" in table
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def bad(tmp_path, name, array):
+    np.save(tmp_path / name, array)
+    return str(tmp_path / name)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: [str(p / "missing.npy")], "no such file"),
+    (lambda p: [bad(p, "flat.npy", np.ones((3, 4)))], "must hold shape (2, N, D)"),
+    (lambda p: [bad(p, "a.npy", np.ones((3, 4))), bad(p, "b.npy", np.ones((5, 4)))],
+     "do not pair"),
+    (lambda p: [bad(p, "nan.npy", np.full((2, 3, 4), np.nan))], "NaN or inf"),
+    (lambda p: [bad(p, "zero.npy", np.zeros((2, 3, 4)))], "zero row"),
+    (lambda p: [str(p / "x.npy")] * 3, "one (2, N, D) file or two"),
+])
+def test_bad_input_exits_2_with_one_line(features, capsys, make, message):
+    assert cli.main(["measure", *make(features)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_the_module_and_console_script_run(features):
+    result = subprocess.run([sys.executable, "-m", "gapkit", "measure",
+                             str(features / "pairs.npy"), "--json"],
+                            capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout)["n"] == 40

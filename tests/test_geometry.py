@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gapkit import geometry, metrics
+
+
+def gapped(n=100, d=8, seed=0):
+    rng = np.random.default_rng(seed)
+    direction = rng.normal(size=d)
+    return rng.normal(size=(n, d)) + 2 * direction, rng.normal(size=(n, d)) - 2 * direction
+
+
+@settings(max_examples=40, deadline=None)
+@given(delta=st.floats(-2, 2), seed=st.integers(0, 1000))
+def test_shift_keeps_unit_norm(delta, seed):
+    x, y = gapped(seed=seed)
+    sx, sy = geometry.shift(x, y, delta)
+    np.testing.assert_allclose(np.linalg.norm(sx, axis=1), 1)
+    np.testing.assert_allclose(np.linalg.norm(sy, axis=1), 1)
+
+
+def test_shift_by_zero_is_the_identity_on_normalised_rows():
+    x, y = gapped()
+    sx, sy = geometry.shift(x, y, 0.0)
+    nx, ny = metrics.paired(x, y)
+    np.testing.assert_allclose(sx, nx)
+    np.testing.assert_allclose(sy, ny)
+
+
+def test_positive_delta_closes_the_gap_and_negative_widens_it():
+    x, y = gapped()
+    gap = metrics.centroid_distance(x, y)
+    assert metrics.centroid_distance(*geometry.shift(x, y, 0.3)) < gap
+    assert metrics.centroid_distance(*geometry.shift(x, y, -0.3)) > gap
+
+
+def test_shift_moves_along_the_gap_direction_only():
+    x, y = gapped()
+    direction = metrics.gap_vector(x, y)
+    nx, _ = metrics.paired(x, y)
+    sx, _ = geometry.shift(x, y, 0.2)
+    # before renormalising, every row moved by -0.1 Δ̂: the move is parallel to Δ
+    moved = sx * np.linalg.norm(nx - 0.1 * direction / np.linalg.norm(direction),
+                                axis=1, keepdims=True) - nx
+    cosines = moved @ direction / (np.linalg.norm(moved, axis=1) * np.linalg.norm(direction))
+    np.testing.assert_allclose(cosines, -1, atol=1e-9)
+
+
+def test_shift_needs_a_gap():
+    x, _ = gapped()
+    with pytest.raises(ValueError, match="no gap to shift along"):
+        geometry.shift(x, x, 0.5)
+
+
+def test_procrustes_recovers_a_rotation():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(50, 6))
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    rotation = geometry.procrustes(a, a @ q)
+    np.testing.assert_allclose(rotation, q, atol=1e-10)
+    np.testing.assert_allclose(rotation @ rotation.T, np.eye(6), atol=1e-10)
+    with pytest.raises(ValueError, match="do not pair"):
+        geometry.procrustes(a, a[:10])
