@@ -9,6 +9,8 @@ Modules, each named for what it holds:
 - ``metrics``   numbers that describe paired embeddings (the gap and friends)
 - ``geometry``  moving embeddings around (Procrustes alignment)
 - ``plot``      the book's figure style and figures
+- ``widgets``   interactive controls for a live kernel
+- ``cli``       the ``gapkit measure`` command
 """
 
 __version__ = "0.1.0"

@@ -18,22 +18,6 @@ import sys
 
 from gapkit import metrics
 
-DESCRIPTIONS = {
-    "n": "pairs",
-    "dim": "dimension",
-    "centroid_distance": "gap ‖mean x − mean y‖",
-    "rmg": "relative modality gap",
-    "linear_separability": "linear separability (held-out accuracy)",
-    "paired_cosine": "mean cosine of true pairs",
-    "mean_cosine_x": "mean cosine within x",
-    "mean_cosine_y": "mean cosine within y",
-    "alignment": "alignment (mean ‖x_i − y_i‖²)",
-    "uniformity_x": "uniformity of x",
-    "uniformity_y": "uniformity of y",
-    "recall_at_1": "recall@1, x → y",
-    "recall_at_5": "recall@5, x → y",
-}
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gapkit", description="Measure the modality gap.")
@@ -62,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        width = max(map(len, DESCRIPTIONS.values()))
+        width = max(map(len, metrics.LABELS.values()))
         for key, value in result.items():
             shown = f"{value:.4f}" if isinstance(value, float) else f"{value}"
-            print(f"{DESCRIPTIONS[key]:<{width}}  {shown}")
+            print(f"{metrics.LABELS[key]:<{width}}  {shown}")
     return 0
 
 

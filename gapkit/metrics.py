@@ -257,6 +257,24 @@ def _rivals(x, y, max_queries: int, seed: int) -> np.ndarray:
     return rivals
 
 
+#: A short description of each field of ``Measurement``, for tables.
+LABELS = {
+    "n": "pairs",
+    "dim": "dimension",
+    "centroid_distance": "gap ‖mean x − mean y‖",
+    "rmg": "relative modality gap",
+    "linear_separability": "linear separability (held-out accuracy)",
+    "paired_cosine": "mean cosine of true pairs",
+    "mean_cosine_x": "mean cosine within x",
+    "mean_cosine_y": "mean cosine within y",
+    "alignment": "alignment (mean ‖x_i − y_i‖²)",
+    "uniformity_x": "uniformity of x",
+    "uniformity_y": "uniformity of y",
+    "recall_at_1": "recall@1, x → y",
+    "recall_at_5": "recall@5, x → y",
+}
+
+
 @dataclass(frozen=True)
 class Measurement:
     """Every metric of a paired set, as ``measure`` returns it."""
@@ -320,3 +338,24 @@ def load_pairs(*paths: str | Path) -> tuple[np.ndarray, np.ndarray]:
     if len(arrays) == 2:
         return arrays[0], arrays[1]
     raise ValueError("give one (2, N, D) file or two (N, D) files")
+
+
+def markdown_table(measurements: dict[str, Measurement], digits: int = 3) -> str:
+    """One row per metric and one column per named measurement, as a Markdown table."""
+    names = list(measurements)
+    lines = ["| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for key, label in LABELS.items():
+        values = [getattr(measurements[name], key) for name in names]
+        cells = [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in values]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def bootstrap(metric, x: ArrayLike, y: ArrayLike, resamples: int = 200,
+              seed: int = 0) -> np.ndarray:
+    """``metric(x[i], y[i])`` over ``resamples`` resamplings of the pairs with replacement:
+    how much the number would move with another sample of the same size."""
+    x, y = paired(x, y)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(x), size=(resamples, len(x)))
+    return np.array([metric(x[index], y[index]) for index in draws])

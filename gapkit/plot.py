@@ -42,16 +42,33 @@ def use_style() -> None:
     mpl.rcParams.update(STYLE)
 
 
+PROJECTIONS = ("pca", "umap")
+
+
+def project(points: np.ndarray, projection: str = "pca", seed: int = 0) -> np.ndarray:
+    """2-D coordinates of ``points``: PCA (default), or UMAP if umap-learn is installed."""
+    if projection == "pca":
+        return PCA(n_components=2).fit_transform(points)
+    if projection == "umap":
+        try:
+            import umap
+        except ImportError as error:
+            raise ImportError("projection='umap' needs umap-learn: pip install umap-learn "
+                              "(about 25 s to import the first time)") from error
+        return umap.UMAP(n_components=2, random_state=seed).fit_transform(points)
+    raise ValueError(f"unknown projection {projection!r}: choose from {PROJECTIONS}")
+
+
 def paired_scatter(x: ArrayLike, y: ArrayLike, ax: plt.Axes | None = None,
                    names: tuple[str, str] = ("image", "text"), max_lines: int = 200,
-                   title: str | None = None) -> plt.Axes:
-    """Both modalities projected on the first two principal components of their union.
+                   title: str | None = None, projection: str = "pca") -> plt.Axes:
+    """Both modalities projected together to 2-D (first two principal components by default).
 
     Rows are L2-normalised first; each true pair is joined by a thin grey line
     (at most ``max_lines`` of them, so large sets stay readable).
     """
     x, y = paired(x, y)
-    points = PCA(n_components=2).fit_transform(np.vstack([x, y]))
+    points = project(np.vstack([x, y]), projection)
     px, py = points[: len(x)], points[len(x):]
     ax = ax if ax is not None else plt.figure().add_subplot()
     shown = slice(0, min(max_lines, len(x)))
@@ -59,8 +76,9 @@ def paired_scatter(x: ArrayLike, y: ArrayLike, ax: plt.Axes | None = None,
     ax.add_collection(LineCollection(segments, colors="0.6", linewidths=0.4, alpha=0.5))
     for pts, name, color in zip((px, py), names, MODALITY_COLORS, strict=True):
         ax.scatter(pts[:, 0], pts[:, 1], s=12, color=color, label=name, alpha=0.85)
-    ax.set_xlabel("principal component 1")
-    ax.set_ylabel("principal component 2")
+    axis = "principal component" if projection == "pca" else "UMAP"
+    ax.set_xlabel(f"{axis} 1")
+    ax.set_ylabel(f"{axis} 2")
     ax.legend(loc="best")
     if title:
         ax.set_title(title)
@@ -98,4 +116,23 @@ def training_history(history: dict[str, list[float]], title: str | None = None) 
         ax.set_xlabel("step")
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def paired_grid(features: dict[str, tuple], names: dict[str, tuple[str, str]] | None = None,
+                columns: int = 4, size: float = 3.2) -> plt.Figure:
+    """Small multiples of ``paired_scatter``, one panel per named feature set."""
+    rows = -(-len(features) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size),
+                             squeeze=False, constrained_layout=True)
+    for ax in axes.flat[len(features):]:
+        ax.axis("off")
+    for ax, (title, (x, y)) in zip(axes.flat, features.items(), strict=False):
+        paired_scatter(x, y, ax=ax, title=title, max_lines=100,
+                       names=(names or {}).get(title, ("image", "text")))
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.legend(loc="best", fontsize=7, handletextpad=0.1, markerscale=0.8)
     return fig

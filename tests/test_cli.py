@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from gapkit import cli
+from gapkit import cli, metrics
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def features(tmp_path):
 def test_json_output_has_every_metric(features, capsys):
     assert cli.main(["measure", str(features / "pairs.npy"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert set(result) == set(cli.DESCRIPTIONS)
+    assert set(result) == set(metrics.LABELS)
     assert result["n"] == 40 and result["dim"] == 8
     assert result["linear_separability"] == 1.0
 

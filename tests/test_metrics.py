@@ -192,3 +192,21 @@ def test_a_zero_row_is_reported_by_its_global_index(monkeypatch):
     x[9] = 0
     with pytest.raises(ValueError, match=r"row 9\)"):
         metrics.measure(x, np.ones((10, 3)))
+
+
+def test_markdown_table_has_a_row_per_metric_and_a_column_per_set():
+    x, y = clustered(n=50)
+    table = metrics.markdown_table({"a": metrics.measure(x, y), "b": metrics.measure(y, x)})
+    lines = table.splitlines()
+    assert lines[0] == "| metric | a | b |" and len(lines) == 2 + len(metrics.LABELS)
+    assert all(line.count("|") == 4 for line in lines)
+    assert "| pairs | 50 | 50 |" in lines
+
+
+def test_bootstrap_spread_shrinks_with_more_pairs():
+    small, large = clustered(n=50, offset=0.3), clustered(n=2000, offset=0.3)
+    spread_small = metrics.bootstrap(metrics.centroid_distance, *small).std()
+    spread_large = metrics.bootstrap(metrics.centroid_distance, *large).std()
+    assert spread_large < spread_small / 3  # about sqrt(40) times smaller
+    again = metrics.bootstrap(metrics.centroid_distance, *small)
+    np.testing.assert_array_equal(again, metrics.bootstrap(metrics.centroid_distance, *small))

@@ -156,3 +156,10 @@ def test_the_real_files_match_the_papers_readme():
         x, y = paper.paper_features(name, base_url=dead_url())
         assert x.shape == y.shape == dims[name.removesuffix("_random")]
         assert np.isfinite(x).all() and np.isfinite(y).all()
+
+
+def test_paper_available_says_whether_the_real_file_is_there(served):
+    url, _, _ = served
+    assert not paper.paper_available("clasp", base_url=dead_url())
+    assert paper.paper_available("clasp", base_url=url)
+    assert paper.paper_available("clasp", base_url=dead_url())  # now cached

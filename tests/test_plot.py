@@ -51,3 +51,21 @@ def test_training_history_has_one_panel_per_quantity():
                                                     "gap ‖Δ‖", "temperature τ"]
     assert len(fig.axes[1].lines) == 2
     plt.close(fig)
+
+
+def test_paired_grid_has_a_panel_per_set_and_blank_spares():
+    rng = np.random.default_rng(0)
+    sets = {name: (rng.normal(size=(20, 5)), rng.normal(size=(20, 5)) + 1)
+            for name in ("a", "b", "c")}
+    fig = plot.paired_grid(sets, {"b": ("video", "caption")}, columns=2)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["a", "b", "c"] and len(fig.axes) == 4
+    assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["video", "caption"]
+    plt.close(fig)
+
+
+def test_projections():
+    points = np.random.default_rng(0).normal(size=(30, 6))
+    assert plot.project(points).shape == (30, 2)
+    with pytest.raises(ValueError, match="unknown projection 'tsne'"):
+        plot.project(points, "tsne")

@@ -10,9 +10,10 @@ from gapkit.data.paper import (
     PAPER_FEATURES,
     ChecksumError,
     DataUnavailable,
+    paper_available,
     paper_features,
 )
 from gapkit.data.world import ATTRIBUTES, Batch, World
 
 __all__ = ["ATTRIBUTES", "PAPER_FEATURES", "Batch", "ChecksumError", "DataUnavailable",
-           "World", "noise_images", "paper_features", "random_tokens"]
+           "World", "noise_images", "paper_available", "paper_features", "random_tokens"]

@@ -123,6 +123,16 @@ def paper_file(name: str, base_url: str = BASE_URL) -> Path:
     return download(base_url + filename, cached, expected)
 
 
+def paper_available(name: str, base_url: str = BASE_URL) -> bool:
+    """Whether ``paper_features(name)`` gives the paper's own file (downloading it if needed)
+    rather than the fallback."""
+    try:
+        paper_file(name, base_url)
+    except DataUnavailable:
+        return False
+    return True
+
+
 def paper_features(name: str, base_url: str = BASE_URL) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)``: the paper's paired embeddings for ``name`` (see ``PAPER_FEATURES``)."""
     try:
