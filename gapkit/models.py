@@ -41,26 +41,30 @@ def _quiet_random_init():
 
 
 def load(name: str, pretrained: str | Path | None = None,
-         device: torch.device | str | None = None) -> torch.nn.Module:
+         device: torch.device | str | None = None,
+         image_size: int | None = None) -> torch.nn.Module:
     """An open_clip model in eval mode on ``device`` (default: ``runtime.device()``).
 
     ``pretrained`` is ``None`` for random weights (seed first with
     ``runtime.seed_everything``), an open_clip tag such as ``"openai"`` (downloads, so needs
     the network), or the path of a checkpoint file saved earlier (works offline).
+    ``image_size`` builds the image tower for smaller (or larger) inputs than its default,
+    which keeps random-weight experiments with big architectures cheap on a CPU.
     """
     if name not in open_clip.list_models():
         raise ValueError(f"unknown open_clip model {name!r}; "
                          "see open_clip.list_models() for the names")
     device = runtime.device() if device is None else torch.device(device)
+    options = {"device": device, "force_image_size": image_size}
     if pretrained is None:
         with _quiet_random_init():
-            model = open_clip.create_model(name, device=device)
+            model = open_clip.create_model(name, **options)
     else:
         if isinstance(pretrained, Path) or Path(str(pretrained)).suffix:
             if not Path(pretrained).is_file():
                 raise FileNotFoundError(f"no checkpoint file at {pretrained}")
-        model = open_clip.create_model(name, pretrained=str(pretrained), device=device,
-                                       require_pretrained=True)
+        model = open_clip.create_model(name, pretrained=str(pretrained),
+                                       require_pretrained=True, **options)
     return model.eval()
 
 

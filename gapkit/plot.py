@@ -136,3 +136,46 @@ def paired_grid(features: dict[str, tuple], names: dict[str, tuple[str, str]] | 
         ax.set_yticks([])
         ax.legend(loc="best", fontsize=7, handletextpad=0.1, markerscale=0.8)
     return fig
+
+
+def cosine_traces(traces: dict[str, np.ndarray], ax: plt.Axes | None = None,
+                  theory: np.ndarray | None = None) -> plt.Axes:
+    """Mean pairwise cosine against depth: one line per label (the mean over draws) with a
+    band from the lowest to the highest draw; optionally a dashed theory curve."""
+    ax = ax if ax is not None else plt.figure(figsize=(7, 4.5)).add_subplot()
+    for label, trace in traces.items():
+        depth = np.arange(trace.shape[1])
+        line, = ax.plot(depth, trace.mean(axis=0), marker="o", markersize=3, label=label)
+        ax.fill_between(depth, trace.min(axis=0), trace.max(axis=0), alpha=0.2,
+                        color=line.get_color())
+    if theory is not None:
+        ax.plot(np.arange(len(theory)), theory, "k--", linewidth=1,
+                label="ReLU theory (no bias)")
+    ax.set_xlabel("number of layers")
+    ax.set_ylabel("mean cosine between outputs")
+    ax.set_ylim(-0.05, 1.05)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def cosine_histograms(cosines: dict[str, dict[int, np.ndarray]], bins: int = 60) -> plt.Figure:
+    """Small multiples: one row per label, one column per depth, each a histogram of the
+    pairwise cosines of that layer's outputs (``cosines[label][depth]``)."""
+    labels = list(cosines)
+    depths = list(cosines[labels[0]])
+    fig, axes = plt.subplots(len(labels), len(depths), figsize=(2.1 * len(depths),
+                             1.5 * len(labels)), sharex=True, squeeze=False,
+                             constrained_layout=True)
+    for row, label in enumerate(labels):
+        for col, depth in enumerate(depths):
+            ax = axes[row, col]
+            ax.hist(cosines[label][depth], bins=bins, range=(-1, 1), color=MODALITY_COLORS[0])
+            ax.set_yticks([])
+            ax.grid(False)
+            if row == 0:
+                ax.set_title(f"layer {depth}" if depth else "inputs")
+            if col == 0:
+                ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    for ax in axes[-1]:
+        ax.set_xlabel("cosine")
+    return fig

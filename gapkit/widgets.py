@@ -33,3 +33,30 @@ def feature_explorer(features: dict[str, tuple[np.ndarray, np.ndarray]],
         pairs=widgets.IntSlider(value=min(200, largest), min=10, max=largest, step=10,
                                 description="pairs", continuous_update=False),
     )
+
+
+def cone_explorer() -> widgets.Widget:
+    """Depth, activation, bias and width of a random MLP; see its outputs' cosines."""
+    from gapkit import cone
+
+    def show(activation: str, bias: bool, width: int, depth: int):
+        outputs = cone.layer_outputs(activation, bias, depth, width, n=300)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+        cosines = cone.pairwise_cosines(outputs[-1])
+        left.hist(cosines, bins=60, range=(-1, 1), color=plot.MODALITY_COLORS[0])
+        left.set_title(f"cosines after {depth} layer(s): mean {cosines.mean():.2f}")
+        trace = cone.cosine_trace(activation, bias, depth, width, n=300, draws=1)
+        plot.cosine_traces({f"{activation}, {'bias' if bias else 'no bias'}": trace},
+                           ax=right)
+        plt.show(fig)
+
+    return widgets.interactive(
+        show,
+        activation=widgets.Dropdown(options=list(cone.ACTIVATIONS), value="relu",
+                                    description="activation"),
+        bias=widgets.Checkbox(value=True, description="bias"),
+        width=widgets.IntSlider(value=512, min=16, max=1024, step=16, description="width",
+                                continuous_update=False),
+        depth=widgets.IntSlider(value=5, min=0, max=25, description="depth",
+                                continuous_update=False),
+    )

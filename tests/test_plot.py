@@ -69,3 +69,14 @@ def test_projections():
     assert plot.project(points).shape == (30, 2)
     with pytest.raises(ValueError, match="unknown projection 'tsne'"):
         plot.project(points, "tsne")
+
+
+def test_cosine_traces_and_histograms():
+    traces = {"a": np.array([[0.0, 0.3, 0.5], [0.0, 0.35, 0.55]])}
+    ax = plot.cosine_traces(traces, theory=np.array([0.0, 0.32, 0.5]))
+    assert len(ax.lines) == 2 and len(ax.collections) == 1  # mean line, theory, band
+    plt.close("all")
+    fig = plot.cosine_histograms({"relu": {0: np.zeros(10), 5: np.ones(10)},
+                                  "tanh": {0: np.zeros(10), 5: np.ones(10)}})
+    assert len(fig.axes) == 4 and fig.axes[1].get_title() == "layer 5"
+    plt.close(fig)

@@ -19,3 +19,15 @@ def test_feature_explorer_offers_every_set_and_redraws():
     scatter = figure.axes[0].collections[1]
     assert len(scatter.get_offsets()) == pairs.value
     plt.close("all")
+
+
+def test_cone_explorer_redraws_for_the_chosen_depth():
+    explorer = widgets.cone_explorer()
+    activation, bias, width, depth = explorer.children[:4]
+    plt.close("all")
+    width.value = 64
+    depth.value = 3
+    figure = plt.figure(plt.get_fignums()[-1])
+    assert "after 3 layer(s)" in figure.axes[0].get_title()
+    assert len(figure.axes[1].lines[0].get_xdata()) == 4
+    plt.close("all")
