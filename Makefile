@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: all book test lab clean install lint unit notebooks book-strict lock
+.PHONY: all book test lab clean install lint unit notebooks book-strict site lock assets
 
 all: book
 
@@ -21,26 +21,56 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-book: $(STAMP)
+# What the website serves itself (no CDN): require.js, the ipywidgets HTML manager and
+# MathJax from the npm registry (versions in book/site/package-lock.json), and the logo.
+ASSETS := _build/assets
+$(ASSETS)/.stamp: book/site/package.json book/site/package-lock.json book/site/widgets-config.js \
+		gapkit/plot.py | $(STAMP)
+	rm -rf $(ASSETS) && mkdir -p $(ASSETS)/npm $(ASSETS)/static/mathjax
+	cp book/site/package.json book/site/package-lock.json $(ASSETS)/npm/
+	cd $(ASSETS)/npm && npm ci --no-audit --no-fund --loglevel=error
+	cp $(ASSETS)/npm/node_modules/requirejs/require.js book/site/widgets-config.js $(ASSETS)/static/
+	mkdir -p $(ASSETS)/static/@jupyter-widgets/html-manager
+	cp -r $(ASSETS)/npm/node_modules/@jupyter-widgets/html-manager/dist \
+		$(ASSETS)/static/@jupyter-widgets/html-manager/
+	rm -f $(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.map
+	cp $(ASSETS)/npm/node_modules/mathjax/es5/tex-mml-chtml.js $(ASSETS)/static/mathjax/
+	mkdir -p $(ASSETS)/static/mathjax/output/chtml/fonts
+	cp -r $(ASSETS)/npm/node_modules/mathjax/es5/output/chtml/fonts/woff-v2 $(ASSETS)/static/mathjax/output/chtml/fonts/
+	$(PY) -m gapkit.plot $(ASSETS)/static
+	touch $@
+
+assets: $(ASSETS)/.stamp
+
+book: $(STAMP) $(ASSETS)/.stamp
 	$(BIN)/jupyter-book build .
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
 
 # --keep-going runs every check and still fails when one of them fails.
 test: $(STAMP)
 	$(MAKE) --no-print-directory --keep-going lint unit notebooks book-strict
+	$(MAKE) --no-print-directory site
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 unit: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/site
 
 notebooks: $(STAMP)
 	$(PY) tests/chapters.py _build/nbval
 	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider _build/nbval
 
-book-strict: $(STAMP)
+book-strict: $(STAMP) $(ASSETS)/.stamp
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# The built site in a real browser: Debian's chromium, driven by Playwright (no download).
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
+site: $(STAMP)
+	@test -n "$(CHROMIUM)" || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		apt-get install -y -qq chromium >/dev/null; } || \
+		{ echo "make site needs chromium: apt-get install chromium (or set CHROMIUM=path)"; exit 1; }
+	CHROMIUM="$(or $(CHROMIUM),$$(command -v chromium))" $(PY) -m pytest tests/site
 
 # JupyterLab opens .md files with the jupytext notebook viewer (settings kept inside the venv).
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings

@@ -179,3 +179,37 @@ def cosine_histograms(cosines: dict[str, dict[int, np.ndarray]], bins: int = 60)
     for ax in axes[-1]:
         ax.set_xlabel("cosine")
     return fig
+
+
+def logo(size: float = 2.0) -> plt.Figure:
+    """The book's logo: the unit circle with two narrow cones, one per modality, and the gap
+    between them."""
+    from matplotlib.patches import Circle, Wedge
+
+    fig = plt.figure(figsize=(size, size))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.add_patch(Circle((0, 0), 1, fill=False, linewidth=3, color="0.35"))
+    for centre, color in zip((125, 55), MODALITY_COLORS, strict=True):
+        ax.add_patch(Wedge((0, 0), 1, centre - 14, centre + 14, color=color, alpha=0.9))
+    ax.annotate("", xy=(0.5, 0.62), xytext=(-0.5, 0.62),
+                arrowprops={"arrowstyle": "<->", "linewidth": 2.5, "color": "0.15"})
+    ax.set(xlim=(-1.08, 1.08), ylim=(-1.08, 1.08), aspect="equal")
+    ax.axis("off")
+    return fig
+
+
+def save_logo(folder: str) -> None:
+    """Write ``logo.png`` and ``favicon.png`` into ``folder`` (``make book`` calls this)."""
+    from pathlib import Path
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for name, dpi in (("logo.png", 128), ("favicon.png", 32)):
+        fig = logo()
+        fig.savefig(Path(folder) / name, dpi=dpi, transparent=True, bbox_inches=None)
+        plt.close(fig)
+
+
+if __name__ == "__main__":
+    import sys
+
+    save_logo(sys.argv[1])

@@ -1,0 +1,83 @@
+"""A page with a broken figure, an error in an output or a frozen animation fails the checks:
+the same checks as test_pages, run on deliberately broken copies of the built site."""
+
+import re
+import shutil
+
+import matplotlib
+import pytest
+import sitecheck
+from conftest import ROOT
+
+matplotlib.use("Agg")
+INTRO = ROOT / "book" / "intro.md"
+
+
+@pytest.fixture
+def broken_site(site, tmp_path):
+    copy = tmp_path / "html"
+    shutil.copytree(site, copy)
+    server, url = sitecheck.serve(copy)
+    yield copy, url
+    server.shutdown()
+
+
+def check_intro(browser, url):
+    report = sitecheck.inspect(browser, url + "book/intro.html")
+    return sitecheck.problems(report, sitecheck.Expectations.from_source(INTRO),
+                              ["book/intro.html"], notebook=True)
+
+
+def test_the_intact_copy_passes(browser, broken_site):
+    _, url = broken_site
+    assert check_intro(browser, url) == []
+
+
+def test_a_missing_figure_fails(browser, broken_site):
+    copy, url = broken_site
+    html = (copy / "book" / "intro.html").read_text()
+    image = re.search(r'src="\.\./(_images/[^"]+\.png)"', html).group(1)
+    (copy / image).unlink()
+    found = check_intro(browser, url)
+    assert any("images that do not load" in p for p in found)
+    assert any("failed requests" in p for p in found)
+
+
+def test_a_traceback_in_an_output_fails(browser, broken_site):
+    copy, url = broken_site
+    page = copy / "book" / "intro.html"
+    html = page.read_text()
+    html = html.replace('<div class="cell_output docutils container">',
+                        '<div class="cell_output docutils container"><pre>Traceback (most '
+                        'recent call last):\nZeroDivisionError: division by zero</pre>', 1)
+    page.write_text(html)
+    assert any("an output shows an error" in p for p in check_intro(browser, url))
+
+
+def test_a_page_that_needs_the_network_fails(browser, broken_site):
+    copy, url = broken_site
+    page = copy / "book" / "intro.html"
+    page.write_text(page.read_text().replace(
+        "</head>", '<script src="https://cdn.example.org/x.js"></script></head>'))
+    assert any("off this machine" in p for p in check_intro(browser, url))
+
+
+def animation_page(folder, moving: bool):
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+
+    fig, ax = plt.subplots(figsize=(2, 2))
+    (line,) = ax.plot([0, 1], [0, 0])
+    animation = FuncAnimation(fig, lambda k: line.set_ydata([0, k if moving else 0]),
+                              frames=3)
+    (folder / "animation.html").write_text(f"<html><body><main>{animation.to_jshtml()}"
+                                           "</main></body></html>")
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("moving", [True, False])
+def test_an_animation_must_follow_its_slider(browser, broken_site, moving):
+    copy, url = broken_site
+    animation_page(copy, moving)
+    report = sitecheck.inspect(browser, url + "animation.html")
+    assert report.animations_not_moving == (0 if moving else 1)
