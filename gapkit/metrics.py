@@ -359,3 +359,28 @@ def bootstrap(metric, x: ArrayLike, y: ArrayLike, resamples: int = 200,
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(x), size=(resamples, len(x)))
     return np.array([metric(x[index], y[index]) for index in draws])
+
+
+def clip_loss(x: ArrayLike, y: ArrayLike, temperature: float, batch_size: int = 50) -> float:
+    """The symmetric CLIP loss of paired embeddings, as the paper computes it (chapter 4).
+
+    Rows are L2-normalised; pairs are cut into consecutive batches of ``batch_size``; each
+    batch's loss is open_clip's ``ClipLoss`` (mean of the image→text and text→image
+    cross-entropies with logits cos/τ), and the result is the plain mean over batches. When N
+    is not a multiple of ``batch_size`` the last, shorter batch counts as one batch; a last
+    batch of a single pair is dropped, since its loss is 0 whatever the embeddings.
+    """
+    import torch
+    from open_clip.loss import ClipLoss
+
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    if batch_size < 2:
+        raise ValueError(f"batch_size must be at least 2, got {batch_size}")
+    x, y = paired(x, y)
+    loss, scale = ClipLoss(), torch.tensor(1 / temperature, dtype=torch.float64)
+    losses = [loss(torch.from_numpy(x[rows]), torch.from_numpy(y[rows]), scale).item()
+              for rows in _chunks(len(x), size=batch_size) if rows.stop - rows.start >= 2]
+    if not losses:
+        raise ValueError("clip_loss needs at least 2 pairs")
+    return float(np.mean(losses))

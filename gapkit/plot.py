@@ -213,3 +213,26 @@ if __name__ == "__main__":
     import sys
 
     save_logo(sys.argv[1])
+
+
+def sphere(x: np.ndarray, y: np.ndarray, ax=None, title: str | None = None, path=None):
+    """Unit-sphere points in 3-D: images (blue), texts (orange), pairs joined; optionally the
+    paths the text points took (``path``: steps × N × 3)."""
+    if ax is None:
+        ax = plt.figure(figsize=(4.5, 4.5)).add_subplot(projection="3d")
+    u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 37), np.linspace(0, np.pi, 19))
+    ax.plot_wireframe(np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v),
+                      color="0.85", linewidth=0.4)
+    for a, b in zip(x, y, strict=True):
+        ax.plot(*np.stack([a, b]).T, color="0.4", linewidth=0.8)
+    if path is not None:
+        for k in range(path.shape[1]):
+            ax.plot(*path[:, k].T, color=MODALITY_COLORS[1], linewidth=1, alpha=0.6)
+    ax.scatter(*x.T, color=MODALITY_COLORS[0], s=30, label="image", depthshade=False)
+    ax.scatter(*y.T, color=MODALITY_COLORS[1], s=30, label="text", depthshade=False)
+    ax.set(xlim=(-1, 1), ylim=(-1, 1), zlim=(-1, 1), box_aspect=(1, 1, 1))
+    ax.set_axis_off()
+    ax.view_init(elev=20, azim=30)  # facing the toy, whose points span azimuths −20° to 80°
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax

@@ -86,6 +86,15 @@ class Run:
     cached: bool = False
 
 
+def experiment(**overrides) -> TrainConfig:
+    """The training runs of chapters 3 and 4, sized for the profile: ``quick`` (150 steps,
+    a laptop CPU) or ``full`` (1,000 steps). Both chapters ask for the same configurations,
+    so they share cached runs."""
+    sized = ({"steps": 150, "eval_every": 30, "eval_images": 512}
+             if runtime.profile() == "quick" else {"steps": 1000, "eval_every": 50})
+    return TrainConfig(**{**sized, **overrides})
+
+
 def checkpoint_path(config: TrainConfig) -> Path:
     return runtime.cache_dir() / "checkpoints" / f"{config.model}-{config.key()}.pt"
 

@@ -210,3 +210,40 @@ def test_bootstrap_spread_shrinks_with_more_pairs():
     assert spread_large < spread_small / 3  # about sqrt(40) times smaller
     again = metrics.bootstrap(metrics.centroid_distance, *small)
     np.testing.assert_array_equal(again, metrics.bootstrap(metrics.centroid_distance, *small))
+
+
+def direct_clip_loss(x, y, temperature):
+    """The symmetric CLIP loss written out by hand, for one batch."""
+    x, y = unit(x), unit(y)
+    logits = x @ y.T / temperature
+
+    def cross_entropy(z):
+        z = z - z.max(axis=1, keepdims=True)
+        return np.mean(np.log(np.exp(z).sum(axis=1)) - np.diag(z))
+
+    return (cross_entropy(logits) + cross_entropy(logits.T)) / 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(pairs(min_rows=2, max_rows=12), st.floats(0.01, 2.0))
+def test_clip_loss_equals_a_direct_implementation_and_is_symmetric(xy, temperature):
+    x, y = xy
+    expected = direct_clip_loss(x, y, temperature)
+    assert metrics.clip_loss(x, y, temperature, batch_size=50) == pytest.approx(expected,
+                                                                                rel=1e-9)
+    assert metrics.clip_loss(y, x, temperature) == pytest.approx(expected, rel=1e-9)
+
+
+def test_clip_loss_batches():
+    x, y = clustered(n=120, offset=0.3)
+    # 120 = 50 + 50 + 20: three batches, the shorter one counting as one
+    batches = [slice(0, 50), slice(50, 100), slice(100, 120)]
+    expected = np.mean([direct_clip_loss(x[b], y[b], 0.1) for b in batches])
+    assert metrics.clip_loss(x, y, 0.1) == pytest.approx(expected)
+    # a last batch of one pair (loss 0 whatever the embeddings) is dropped
+    assert metrics.clip_loss(x[:101], y[:101], 0.1) == pytest.approx(
+        np.mean([direct_clip_loss(x[b], y[b], 0.1) for b in batches[:2]]))
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        metrics.clip_loss(x, y, 0.0)
+    with pytest.raises(ValueError, match="at least 2 pairs"):
+        metrics.clip_loss(x[:1], y[:1], 0.1)

@@ -80,3 +80,13 @@ def test_cosine_traces_and_histograms():
                                   "tanh": {0: np.zeros(10), 5: np.ones(10)}})
     assert len(fig.axes) == 4 and fig.axes[1].get_title() == "layer 5"
     plt.close(fig)
+
+
+def test_sphere_draws_points_pairs_and_paths():
+    from gapkit import geometry
+
+    x, y = geometry.sphere_toy(0.3)
+    ax = plot.sphere(x, y, path=np.stack([y, y]), title="toy")
+    # wireframe, 6 pair lines, 6 paths; two scatters
+    assert len(ax.lines) == 12 and ax.get_title() == "toy"
+    plt.close("all")

@@ -131,3 +131,12 @@ def test_progress_bar_is_optional():
         run = train(TrainConfig(**{**SMALL, "steps": 2, "eval_every": 2}), use_cache=False,
                     progress=True)
     assert run.history["step"] == [0, 2]
+
+
+def test_experiment_sizes_follow_the_profile(monkeypatch):
+    monkeypatch.setenv("GAPKIT_PROFILE", "quick")
+    quick = training.experiment(init="amended")
+    monkeypatch.setenv("GAPKIT_PROFILE", "full")
+    full = training.experiment(init="amended")
+    assert quick.steps < full.steps and quick.init == full.init == "amended"
+    assert training.experiment(steps=7).steps == 7
