@@ -23,17 +23,19 @@ def pyproject_requirements():
 
 
 def conda_requirements():
+    """The conda dependencies as PyPI requirements; the Python pin is returned apart."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    found = {}
+    found, python = {}, None
     for entry in env["dependencies"]:
-        if not isinstance(entry, str):
+        if not isinstance(entry, str) or entry == "pip":
             continue  # the pip section installs gapkit itself
-        requirement = Requirement(entry.replace("=", "==", 1) if "==" not in entry
-                                  and "=" in entry and not any(c in entry for c in "<>!")
-                                  else entry)
+        if entry.startswith("python="):
+            python = entry.partition("=")[2]
+            continue
+        requirement = Requirement(entry)
         name = CONDA_TO_PYPI.get(requirement.name, requirement.name)
         found[canonicalize_name(name)] = requirement.specifier
-    return found
+    return found, python
 
 
 def pins():
@@ -43,9 +45,8 @@ def pins():
 
 
 def test_environment_yml_installs_what_pyproject_asks_for():
-    conda = conda_requirements()
-    assert str(conda.pop("python")) == "==3.11"
-    conda.pop("pip")
+    conda, python = conda_requirements()
+    assert python == "3.11"
     assert conda == pyproject_requirements()
 
 
