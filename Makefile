@@ -24,9 +24,11 @@ install: $(STAMP)
 # What the website serves itself (no CDN): require.js, the ipywidgets HTML manager and
 # MathJax from the npm registry (versions in book/site/package-lock.json), and the logo.
 ASSETS := _build/assets
-$(ASSETS)/.stamp: book/site/package.json book/site/package-lock.json book/site/widgets-config.js \
+$(ASSETS)/.stamp: Makefile book/site/package.json book/site/package-lock.json book/site/widgets-config.js \
 		gapkit/plot.py | $(STAMP)
-	rm -rf $(ASSETS) && mkdir -p $(ASSETS)/npm $(ASSETS)/static/mathjax
+	# Sphinx copies static files only when a page changes: new assets mean a fresh site
+	# (executed notebooks stay cached in _build/.jupyter_cache, so this is quick).
+	rm -rf $(ASSETS) _build/html && mkdir -p $(ASSETS)/npm $(ASSETS)/static/mathjax
 	cp book/site/package.json book/site/package-lock.json $(ASSETS)/npm/
 	cd $(ASSETS)/npm && npm ci --no-audit --no-fund --loglevel=error
 	cp $(ASSETS)/npm/node_modules/requirejs/require.js book/site/widgets-config.js $(ASSETS)/static/
@@ -34,6 +36,12 @@ $(ASSETS)/.stamp: book/site/package.json book/site/package-lock.json book/site/w
 	cp -r $(ASSETS)/npm/node_modules/@jupyter-widgets/html-manager/dist \
 		$(ASSETS)/static/@jupyter-widgets/html-manager/
 	rm -f $(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.map
+	# The manager's fonts are looked up next to whichever widget module loads first: put
+	# them beside both (under dist/ and under @jupyter-widgets/).
+	cp $(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.woff* \
+		$(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.ttf \
+		$(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.eot \
+		$(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.svg $(ASSETS)/static/@jupyter-widgets/
 	cp $(ASSETS)/npm/node_modules/mathjax/es5/tex-mml-chtml.js $(ASSETS)/static/mathjax/
 	mkdir -p $(ASSETS)/static/mathjax/output/chtml/fonts
 	cp -r $(ASSETS)/npm/node_modules/mathjax/es5/output/chtml/fonts/woff-v2 $(ASSETS)/static/mathjax/output/chtml/fonts/
