@@ -130,7 +130,7 @@ def seed_embeddings(model: str, images: torch.Tensor, seeds: range | list[int]) 
     return np.stack(out)
 
 
-def seed_separation(embeddings: np.ndarray, seed: int = 0) -> dict[str, float]:
+def seed_separation(embeddings: np.ndarray) -> dict[str, float]:
     """How separate the cones of different initialisations are (embeddings from
     ``seed_embeddings``): mean cosine within one initialisation, between two, and the
     held-out accuracy of a linear probe that names the initialisation of an embedding."""

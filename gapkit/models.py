@@ -70,10 +70,15 @@ def load(name: str, pretrained: str | Path | None = None,
 
 def save(model: torch.nn.Module, path: str | Path) -> Path:
     """Save the weights where ``load(name, pretrained=path)`` finds them (atomic write)."""
+    return save_atomic(model.state_dict(), path)
+
+
+def save_atomic(obj, path: str | Path) -> Path:
+    """``torch.save`` to a temporary file, then a rename: a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    torch.save(model.state_dict(), partial)
+    torch.save(obj, partial)
     partial.replace(path)
     return path
 

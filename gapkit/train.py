@@ -116,11 +116,8 @@ def train(config: TrainConfig = TrainConfig(), use_cache: bool = True,
 
 
 def _save_run(run: Run, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    torch.save({"key": run.config.key(), "state_dict": run.model.state_dict(),
-                "history": run.history}, partial)
-    partial.replace(path)  # atomic: a reader never sees half a file
+    models.save_atomic({"key": run.config.key(), "state_dict": run.model.state_dict(),
+                        "history": run.history}, path)
 
 
 def _load_run(path: Path, config: TrainConfig) -> Run:
