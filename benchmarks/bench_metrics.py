@@ -1,17 +1,24 @@
 """gapkit.metrics.measure against a straightforward implementation that builds N×N matrices.
 
 Both compute the same metrics on the same inputs in the same run (N = 20,000, D = 512 by
-default); then ``measure`` runs on a 1,000,000 × 512 float32 memory-mapped file in a fresh
-process, whose peak memory is reported. Last line:
-``metrics: n=<N> dim=<D> speedup=<ratio> peak_mb=<MB>``.
-Budget: speedup >= 50 at N = 20,000, D = 512; peak_mb < 1,000 on the 1,000,000-row file.
+default); then ``gapkit measure`` runs in a fresh process on (2, N, 512) float32 files of
+N = 100,000 and 1,000,000 rows (``--sizes``; 10,000,000 needs 41 GB of disk), each process
+reporting its peak memory and its time. Last line:
+``metrics: n=<N> dim=<D> speedup=<ratio> peak_mb=<MB> us_per_row=<µs at each size>
+linearity=<time per row at the largest size / at the smallest>``.
+Budget: speedup >= 50 at N = 20,000, D = 512; peak_mb < 1,000 on the 1,000,000-row file;
+linearity <= 1.2 (time linear in N; below 1 when the fixed cost of the sampled metrics is
+spread over more rows).
 
-peak_mb is the peak resident memory (VmHWM) of the process that measures the file: the
-interpreter, the libraries, the chunks being read and every page of the mapped file that
-was resident at once (gapkit hands those back after each chunk).
+peak_mb is the peak resident memory (VmHWM) of the process that measures the largest file:
+the interpreter, the libraries and the chunks being read (gapkit reads them into a reused
+buffer; nothing is memory-mapped, so no page of the file counts).
 """
 
 import argparse
+import contextlib
+import io
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from gapkit import metrics
+from gapkit import cli, metrics
 
 
 def gapped(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -70,17 +77,21 @@ def peak_resident_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status (not Linux?)")
 
 
-def memmap_child(path: str) -> None:
-    """Run in a fresh process: measure the file, print its peak memory and the time."""
-    x, y = metrics.load_pairs(path)
+def measure_child(path: str) -> None:
+    """Run in a fresh process: ``gapkit measure FILE --json``, then its peak memory and time."""
     start = time.perf_counter()
-    metrics.measure(x, y)
-    print(f"{peak_resident_mb():.1f} {time.perf_counter() - start:.1f}")
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main(["measure", path, "--json"]) == 0
+    print(f"{peak_resident_mb():.1f} {time.perf_counter() - start:.2f}")
 
 
-def memmap_run(rows: int, dim: int) -> tuple[float, float]:
+def file_run(rows: int, dim: int) -> tuple[float, float]:
+    """Peak MB and seconds of ``gapkit measure`` on a fresh (2, rows, dim) float32 file."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.npy"
+        need = 2 * rows * dim * 4
+        if shutil.disk_usage(folder).free < 1.1 * need:
+            raise SystemExit(f"not enough disk in {folder} for {need / 1e9:.1f} GB")
         big = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32,
                                         shape=(2, rows, dim))
         for start in range(0, rows, 100_000):  # write in blocks: never all in memory
@@ -98,11 +109,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--dim", type=int, default=512)
-    parser.add_argument("--big", type=int, default=1_000_000, help="rows of the mapped file")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000],
+                        help="rows of the files measured by gapkit measure")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return memmap_child(args.child)
+        return measure_child(args.child)
 
     x, y = gapped(args.n, args.dim)
     metrics.measure(x[:500], y[:500])  # warm both up: imports, BLAS threads
@@ -116,12 +128,17 @@ def main() -> None:
     for key, value in slow.items():
         print(f"{key:>20}: measure {fast[key]:.4f}  naive {value:.4f}")
     print(f"measure {fast_seconds:.2f} s, naive {slow_seconds:.2f} s")
-    peak, seconds = memmap_run(args.big, args.dim)
-    gib = 2 * args.big * args.dim * 4 / 2**30
-    print(f"{args.big:,} x {args.dim} float32 memory-mapped ({gib:.1f} GiB): "
-          f"measure {seconds:.1f} s, peak resident memory {peak:.0f} MB")
+    per_row = []
+    for rows in sorted(args.sizes):
+        peak, seconds = file_run(rows, args.dim)
+        per_row.append(seconds / rows * 1e6)
+        gib = 2 * rows * args.dim * 4 / 2**30
+        print(f"gapkit measure on {rows:,} x {args.dim} float32 ({gib:.2f} GiB): "
+              f"{seconds:.1f} s, {per_row[-1]:.1f} µs per row, peak resident memory "
+              f"{peak:.0f} MB")
     print(f"metrics: n={args.n} dim={args.dim} speedup={slow_seconds / fast_seconds:.0f} "
-          f"peak_mb={peak:.0f}")
+          f"peak_mb={peak:.0f} us_per_row={','.join(f'{t:.1f}' for t in per_row)} "
+          f"linearity={per_row[-1] / per_row[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Modules, each named for what it holds:
 - ``models``    open_clip models: the book's small CLIP or any other, random or pretrained
 - ``train``     contrastive training with open_clip's ClipLoss, cached by configuration
 - ``metrics``   numbers that describe paired embeddings (the gap and friends)
+- ``io``        embedding files: read in bounded memory, written in shards
 - ``geometry``  moving embeddings: Procrustes alignment, the shift along the gap, the sphere toy
 - ``cone``      the cone effect: random networks, Theorem 1, the size of a cone
 - ``plot``      the book's figure style and figures

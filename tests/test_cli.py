@@ -53,12 +53,27 @@ def bad(tmp_path, name, array):
      "do not pair"),
     (lambda p: [bad(p, "nan.npy", np.full((2, 3, 4), np.nan))], "NaN or inf"),
     (lambda p: [bad(p, "zero.npy", np.zeros((2, 3, 4)))], "zero row"),
-    (lambda p: [str(p / "x.npy")] * 3, "one (2, N, D) file or two"),
+    (lambda p: [str(p / "x.npy")] * 3, "one (2, N, D) file or shard folder, or two"),
+    (lambda p: [(p / "notes").mkdir() or str(p / "notes")], "holds no .npy shard files"),
 ])
 def test_bad_input_exits_2_with_one_line(features, capsys, make, message):
     assert cli.main(["measure", *make(features)]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_shard_folder_and_a_progress_bar(features, capsys, monkeypatch):
+    cli.main(["measure", str(features / "pairs.npy"), "--json"])
+    one = json.loads(capsys.readouterr().out)
+    pairs = np.load(features / "pairs.npy")
+    (features / "shards").mkdir()
+    np.save(features / "shards" / "part-0.npy", pairs[:, :25])
+    np.save(features / "shards" / "part-1.npy", pairs[:, 25:])
+    monkeypatch.setattr(cli, "PROGRESS_ROWS", 10)
+    assert cli.main(["measure", str(features / "shards"), "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out) == pytest.approx(one, rel=1e-12)
+    assert "measuring:" in out.err and "/80.0 [" in out.err  # 2 passes x 40 rows
 
 
 def test_the_module_and_console_script_run(features):

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -5,7 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from gapkit import metrics
+from gapkit import io, metrics
 
 finite = st.floats(-10, 10, allow_nan=False, width=32)
 
@@ -142,32 +144,47 @@ def test_measure_agrees_with_the_single_metrics():
     assert set(m.as_dict()) >= {"n", "dim", "centroid_distance", "rmg", "linear_separability"}
 
 
-def test_torch_memmap_chunks_and_arrays_agree(tmp_path, monkeypatch):
+def test_torch_chunks_and_arrays_agree(monkeypatch):
     x, y = clustered(n=500, offset=0.4)
-    np.save(tmp_path / "pairs.npy", np.stack([x, y]).astype(np.float32))
-    expected = metrics.measure(x.astype(np.float32), y.astype(np.float32)).as_dict()
+    x, y = x.astype(np.float32), y.astype(np.float32)
+    expected = metrics.measure(x, y).as_dict()
     monkeypatch.setattr(metrics, "CHUNK", 64)  # many chunks
-    mx, my = metrics.load_pairs(tmp_path / "pairs.npy")
-    assert isinstance(mx, np.memmap)
-    for result in (metrics.measure(mx, my), metrics.measure(torch.from_numpy(np.array(mx)),
-                                                            torch.from_numpy(np.array(my)))):
+    for result in (metrics.measure(x, y),
+                   metrics.measure(torch.from_numpy(x), torch.from_numpy(y))):
         for key, value in result.as_dict().items():
-            assert value == pytest.approx(expected[key], abs=1e-9), key
+            assert value == pytest.approx(expected[key], abs=1e-12), key
 
 
-def test_load_pairs_from_two_files_and_bad_files(tmp_path):
-    x, y = clustered(n=20)
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "y.npy", y)
-    lx, ly = metrics.load_pairs(tmp_path / "x.npy", tmp_path / "y.npy")
-    np.testing.assert_array_equal(lx, x)
-    (tmp_path / "bad.npy").write_bytes(b"\x93NUMPY garbage")
-    with pytest.raises(ValueError, match="not a readable .npy"):
-        metrics.load_pairs(tmp_path / "bad.npy")
-    with pytest.raises(FileNotFoundError, match="no such file"):
-        metrics.load_pairs(tmp_path / "missing.npy")
-    with pytest.raises(ValueError, match=r"must hold shape \(2, N, D\)"):
-        metrics.load_pairs(tmp_path / "x.npy")
+def test_float32_input_is_summed_in_float64():
+    """Nearly collapsed rows (cosines ~ 1 - 1e-5): the float32 input must give the float64
+    answer, not one off by float32 rounding of 2 - 2 cos."""
+    rng = np.random.default_rng(0)
+    x = (np.ones(64) + 3e-3 * rng.normal(size=(300, 64))).astype(np.float32)
+    y = (np.ones(64) + 3e-3 * rng.normal(size=(300, 64))).astype(np.float32)
+    single, double = metrics.measure(x, y), metrics.measure(x.astype(float), y.astype(float))
+    for key, value in double.as_dict().items():
+        assert getattr(single, key) == pytest.approx(value, rel=1e-12, abs=1e-15), key
+    assert 1 - metrics.mean_cosine(x) == pytest.approx(1 - metrics.mean_cosine(x.astype(float)),
+                                                       rel=1e-9)
+
+
+@pytest.mark.skipif(not os.environ.get("GAPKIT_DATA_DIR"), reason="GAPKIT_DATA_DIR not set")
+def test_the_collapsed_paper_file_matches_a_float64_reference():
+    """Wang & Isola's uniformity and the mean cosine written out in float64 on the nearly
+    collapsed ``clasp_random`` file, which is stored in float32 (0.2% off before the fix)."""
+    from gapkit.data import paper
+
+    x32, y32 = io.load_pairs(paper.paper_file("clasp_random"))
+    assert x32.dtype == np.float32
+    m = metrics.measure(x32, y32)
+    for name, a in (("x", np.asarray(x32, np.float64)), ("y", np.asarray(y32, np.float64))):
+        u = unit(a)
+        off = ~np.eye(len(u), dtype=bool)
+        sq = np.sum((u[:, None] - u[None]) ** 2, axis=-1)[off]  # torch.pdist(u) ** 2, twice
+        uniformity = np.log(np.mean(np.exp(-2 * sq)))
+        within = (u @ u.T)[off].mean()
+        assert getattr(m, f"uniformity_{name}") == pytest.approx(uniformity, rel=1e-9)
+        assert 1 - getattr(m, f"mean_cosine_{name}") == pytest.approx(1 - within, rel=1e-9)
 
 
 @pytest.mark.parametrize("x, y, message", [
