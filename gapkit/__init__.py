@@ -12,7 +12,8 @@ Modules, each named for what it holds:
 - ``cone``      the cone effect: random networks, Theorem 1, the size of a cone
 - ``plot``      the book's figure style and figures
 - ``widgets``   interactive controls for a live kernel
-- ``cli``       the ``gapkit measure`` command
+- ``embed``     a folder of images and captions through any open_clip model, to a file
+- ``cli``       the ``gapkit embed`` and ``gapkit measure`` commands
 """
 
 __version__ = "0.1.0"

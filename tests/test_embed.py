@@ -1,0 +1,275 @@
+"""``gapkit embed`` end to end, offline: generated images + captions -> embed -> measure."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gapkit import cli, embed, models
+from gapkit.data import World
+
+N = 12
+
+
+@pytest.fixture(autouse=True)
+def on_cpu(monkeypatch):
+    monkeypatch.setenv("GAPKIT_DEVICE", "cpu")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """The book's CLIP (random weights: the numbers need not mean anything) saved locally."""
+    torch.manual_seed(0)
+    return models.save(models.load("gapclip-tiny", device="cpu"),
+                       tmp_path_factory.mktemp("model") / "tiny.pt")
+
+
+def save_png(image: torch.Tensor, path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = (image.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+    Image.fromarray(pixels).save(path)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """N images of the book's world as PNG files (some in a sub-folder) and a captions CSV."""
+    batch = World().sample(N, seed=0)
+    rows = []
+    for i, (image, caption) in enumerate(zip(batch.images, batch.captions, strict=True)):
+        name = f"{'sub/' if i % 3 == 0 else ''}img{i:02d}.png"
+        save_png(image, tmp_path / "images" / name)
+        rows.append({"file": name, "caption": caption})
+    with open(tmp_path / "captions.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, ["file", "caption"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return tmp_path
+
+
+def run_embed(folder, checkpoint, *extra, out="features.npy"):
+    return cli.main(["embed", "--model", "gapclip-tiny", "--pretrained", str(checkpoint),
+                     "--images", str(folder / "images"),
+                     "--captions", str(folder / "captions.csv"),
+                     "--out", str(folder / out), "--batch-size", "5", "--workers", "0",
+                     "--quiet", *extra])
+
+
+def reference(folder, checkpoint):
+    """The same pairs embedded directly with gapkit.models, from the PNG files."""
+    model = models.load("gapclip-tiny", pretrained=checkpoint, device="cpu")
+    with open(folder / "captions.csv") as f:
+        rows = list(csv.DictReader(f))
+    images = torch.stack([torch.from_numpy(np.array(Image.open(folder / "images" / r["file"])))
+                          .permute(2, 0, 1).float() / 255 for r in rows])
+    return (models.encode_images(model, images),
+            models.encode_texts(model, [r["caption"] for r in rows]))
+
+
+def test_embed_then_measure(folder, checkpoint, capsys):
+    assert run_embed(folder, checkpoint) == 0
+    assert f"{N} pairs" in capsys.readouterr().out
+    features = np.load(folder / "features.npy")
+    assert features.shape == (2, N, 64) and features.dtype == np.float32
+    x, y = reference(folder, checkpoint)
+    np.testing.assert_allclose(features[0], x, atol=1e-5)
+    np.testing.assert_allclose(features[1], y, atol=1e-5)
+    assert not (folder / "features.npy.parts").exists()
+    assert cli.main(["measure", str(folder / "features.npy"), "--json"]) == 0
+    measured = json.loads(capsys.readouterr().out)
+    assert measured["n"] == N and measured["dim"] == 64
+
+
+def test_workers_shards_and_a_folder_output_give_the_same_pairs(folder, checkpoint, capsys):
+    assert run_embed(folder, checkpoint) == 0
+    one = np.load(folder / "features.npy")
+    assert run_embed(folder, checkpoint, "--workers", "2", "--shard-rows", "5",
+                     out="shards") == 0
+    assert sorted(p.name for p in (folder / "shards").glob("*.npy")) == [
+        "part-000000.npy", "part-000001.npy", "part-000002.npy"]
+    np.testing.assert_allclose(np.concatenate([np.load(p) for p in
+                                               sorted((folder / "shards").glob("*.npy"))],
+                                              axis=1), one, atol=1e-6)
+    capsys.readouterr()
+    cli.main(["measure", str(folder / "shards"), "--json"])
+    from_folder = json.loads(capsys.readouterr().out)
+    cli.main(["measure", str(folder / "features.npy"), "--json"])
+    assert from_folder == pytest.approx(json.loads(capsys.readouterr().out), abs=1e-6)
+
+
+def test_random_weights_follow_the_seed_and_jsonl_captions(folder, capsys):
+    with open(folder / "captions.csv") as f:
+        rows = list(csv.DictReader(f))
+    (folder / "captions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    outs = []
+    for name, seed in (("a.npy", "1"), ("b.npy", "1"), ("c.npy", "2")):
+        assert cli.main(["embed", "--model", "gapclip-tiny", "--images", str(folder / "images"),
+                         "--captions", str(folder / "captions.jsonl"), "--seed", seed,
+                         "--out", str(folder / name), "--workers", "0", "--quiet"]) == 0
+        outs.append(np.load(folder / name))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert not np.allclose(outs[0], outs[2])
+
+
+def test_an_interrupted_run_resumes_from_its_shards(folder, checkpoint, capsys, monkeypatch):
+    assert run_embed(folder, checkpoint, out="fresh.npy") == 0
+    fresh = np.load(folder / "fresh.npy")
+    broken = folder / "images" / "img10.png"  # in the third shard of 4 rows
+    good = broken.read_bytes()
+    broken.write_bytes(good[:40])  # a truncated PNG
+    capsys.readouterr()
+    assert run_embed(folder, checkpoint, "--shard-rows", "4") == 2
+    err = capsys.readouterr().err
+    assert "img10.png" in err and err.count("\n") == 1
+    assert not (folder / "features.npy").exists()
+    parts = folder / "features.npy.parts"
+    assert sorted(p.name for p in parts.glob("*.npy")) == ["part-000000.npy", "part-000001.npy"]
+
+    broken.write_bytes(good)
+    read = []
+    original = embed.load_image
+    monkeypatch.setattr(embed, "load_image", lambda path: read.append(path.name) or
+                        original(path))
+    assert run_embed(folder, checkpoint, "--shard-rows", "4") == 0
+    assert sorted(read) == ["img08.png", "img09.png", "img10.png", "img11.png"]
+    np.testing.assert_allclose(np.load(folder / "features.npy"), fresh, atol=1e-6)
+    assert not parts.exists()
+
+
+def test_other_inputs_start_over(folder, checkpoint, capsys):
+    parts = folder / "features.npy.parts"
+    parts.mkdir()
+    (parts / "manifest.json").write_text('{"fingerprint": "another run"}')
+    np.save(parts / "part-000000.npy", np.zeros((2, 4, 64), np.float32))
+    assert run_embed(folder, checkpoint, "--shard-rows", "4") == 0
+    assert "starting over" in capsys.readouterr().err
+    assert np.abs(np.load(folder / "features.npy")[:, :4]).sum() > 0
+
+
+def test_zero_shot_classes(tmp_path, checkpoint, capsys):
+    world = World()
+    for label, name in enumerate(["red_circle", "blue_square", "green_triangle"]):
+        for k, image in enumerate(world.sample(2 + label, seed=label).images):
+            save_png(image, tmp_path / "classes" / name / f"{k}.png")
+    out = tmp_path / "zs.npy"
+    assert cli.main(["embed", "--model", "gapclip-tiny", "--pretrained", str(checkpoint),
+                     "--classes", str(tmp_path / "classes"), "--template", "a {} shape",
+                     "--out", str(out), "--workers", "0", "--quiet"]) == 0
+    features = np.load(out)
+    classes = np.load(tmp_path / "zs.classes.npz")
+    assert features.shape == (2, 9, 64)
+    assert classes["names"].tolist() == ["blue_square", "green_triangle", "red_circle"]
+    assert classes["prompts"][0] == "a blue square shape"
+    assert classes["labels"].tolist() == [0] * 3 + [1] * 4 + [2] * 2
+    model = models.load("gapclip-tiny", pretrained=checkpoint, device="cpu")
+    np.testing.assert_allclose(classes["embeddings"],
+                               models.encode_texts(model, list(classes["prompts"])), atol=1e-5)
+    np.testing.assert_array_equal(features[1], classes["embeddings"][classes["labels"]])
+
+
+def bad_row(folder):
+    with open(folder / "captions.csv", "a") as f:
+        f.write("missing.png,a caption without its image\n")
+
+
+def empty_images(folder):
+    for path in (folder / "images").rglob("*.png"):
+        path.unlink()
+
+
+def unreadable(folder):
+    (folder / "images" / "img05.png").write_bytes(b"not a png")
+
+
+def garbage_checkpoint(folder):
+    (folder / "tiny.pt").write_bytes(b"not a checkpoint")
+
+
+def foreign_checkpoint(folder):
+    torch.save({"visual.proj": torch.zeros(3)}, folder / "tiny.pt")
+
+
+@pytest.mark.parametrize("change, args, message", [
+    (bad_row, {}, "caption row 13 of"),
+    (empty_images, {}, "holds no images"),
+    (unreadable, {}, "cannot read the image"),
+    (lambda f: (f / "captions.csv").write_text("path,text\na.png,b\n"), {},
+     "columns file,caption"),
+    (lambda f: (f / "captions.csv").write_text("file,caption\n"), {}, "has no caption rows"),
+    (lambda f: (f / "captions.csv").write_text("file,caption\nimg00.png,\n"), {}, "no caption"),
+    (None, {"--model": "ViT-Z-99"}, "unknown open_clip model 'ViT-Z-99'"),
+    (garbage_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "does not fit the model"),
+    (foreign_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "does not fit the model"),
+    (None, {"--pretrained": "{folder}/missing.pt"}, "no checkpoint file"),
+    (None, {"--pretrained": "openai"}, "neither a checkpoint file nor a pretrained tag"),
+    (lambda f: (f / "features.npy").write_bytes(b"precious"), {}, "exists"),
+    (None, {"--captions": "{folder}/nothing.csv"}, "no captions file"),
+    (None, {"--images": "{folder}/nowhere"}, "no images folder"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(folder, checkpoint, capsys,
+                                                         change, args, message):
+    if change:
+        change(folder)
+    options = {"--model": "gapclip-tiny", "--pretrained": str(checkpoint),
+               "--images": str(folder / "images"), "--captions": str(folder / "captions.csv"),
+               "--out": str(folder / "features.npy")}
+    options.update({k: v.format(folder=folder) for k, v in args.items()})
+    before = sorted(p.name for p in folder.iterdir())
+    argv = ["embed", *[x for item in options.items() for x in item], "--workers", "0",
+            "--quiet"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and err.startswith("gapkit embed: ")
+    assert sorted(p.name for p in folder.iterdir()) == before  # no output, no .parts
+
+
+def test_a_hub_tag_without_network_is_one_line(folder, capsys, monkeypatch, tmp_path):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(embed, "hub_reachable", lambda: False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    assert cli.main(["embed", "--model", "ViT-B-32", "--pretrained", "openai",
+                     "--images", str(folder / "images"),
+                     "--captions", str(folder / "captions.csv"),
+                     "--out", str(folder / "features.npy"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot fetch the pretrained weights ViT-B-32/openai" in err
+    assert "network is unreachable" in err and err.count("\n") == 1
+    assert not (folder / "features.npy").exists()
+
+
+def test_zero_shot_bad_folders(tmp_path, capsys):
+    (tmp_path / "classes" / "cat").mkdir(parents=True)
+    for args, message in ((["--classes", str(tmp_path / "classes")], "holds no images"),
+                          (["--classes", str(tmp_path / "classes" / "cat")], "no class folders"),
+                          (["--classes", str(tmp_path), "--template", "a photo"], "one {}")):
+        assert cli.main(["embed", "--model", "gapclip-tiny", *args,
+                         "--out", str(tmp_path / "zs.npy")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+
+
+def test_help_from_the_command_line():
+    result = subprocess.run([sys.executable, "-m", "gapkit", "embed", "--help"],
+                            capture_output=True, text=True, check=True)
+    for option in ("--model", "--pretrained", "--images", "--captions", "--classes",
+                   "--template", "--out", "--batch-size", "--workers"):
+        assert option in result.stdout
+
+
+def test_a_checkpoint_in_the_books_training_cache_format_loads(folder, checkpoint, capsys):
+    """gapkit.train caches {"key", "state_dict", "history"}: --pretrained takes that file too."""
+    cached = folder / "cached.pt"
+    torch.save({"key": "k", "state_dict": torch.load(checkpoint, weights_only=True),
+                "history": {"loss": [1.0]}}, cached)
+    assert run_embed(folder, checkpoint, out="plain.npy") == 0
+    assert cli.main(["embed", "--model", "gapclip-tiny", "--pretrained", str(cached),
+                     "--images", str(folder / "images"),
+                     "--captions", str(folder / "captions.csv"),
+                     "--out", str(folder / "cached.npy"), "--workers", "0", "--quiet"]) == 0
+    np.testing.assert_allclose(np.load(folder / "cached.npy"), np.load(folder / "plain.npy"),
+                               atol=1e-6)
