@@ -43,6 +43,7 @@ class TrainConfig:
     learn_temperature: bool = True
     init: str = "default"  # or "amended": text tower rotated onto the image tower at step 0
     holdout: float = 0.0  # fraction of attribute combinations never shown in training
+    start: TrainConfig | None = None  # fine-tune: begin from this run's trained weights
     seed: int = 0
     eval_every: int = 50
     eval_images: int = 1024
@@ -183,10 +184,15 @@ def amend(model: torch.nn.Module, images: torch.Tensor, tokens: torch.Tensor) ->
 
 
 def _train(config: TrainConfig, progress: bool) -> Run:
-    start = time.perf_counter()
+    start = None  # fine-tuning: the trained weights of another run, before seeding
+    if config.start is not None:
+        start = train(config.start, progress=False).model.state_dict()
+    tic = time.perf_counter()
     runtime.seed_everything(config.seed)
     device = runtime.device()
     model = models.load(config.model, device=device).train()
+    if start is not None:
+        model.load_state_dict(start)
     world = config.world
     tokens = models.tokenize(model, world.captions())
     train_combos, test_combos = world.split(config.holdout, config.seed)
@@ -242,7 +248,7 @@ def _train(config: TrainConfig, progress: bool) -> Run:
         if step % config.eval_every == 0 or step == config.steps:
             record(step, loss.item())
     model.eval()
-    return Run(model, config, history, seconds=time.perf_counter() - start,
+    return Run(model, config, history, seconds=time.perf_counter() - tic,
                data_seconds=data_seconds)
 
 

@@ -140,3 +140,15 @@ def test_experiment_sizes_follow_the_profile(monkeypatch):
     full = training.experiment(init="amended")
     assert quick.steps < full.steps and quick.init == full.init == "amended"
     assert training.experiment(steps=7).steps == 7
+
+
+def test_fine_tuning_starts_from_the_trained_weights_of_another_run():
+    base = TrainConfig(**SMALL)
+    trained = train(base, progress=False)
+    tuned = TrainConfig(**SMALL, start=base, temperature=0.01, learn_temperature=False)
+    assert tuned.key() != TrainConfig(**SMALL, temperature=0.01,
+                                      learn_temperature=False).key()
+    run = train(tuned, progress=False)
+    # step 0 is evaluated on the starting weights: the base run's final state
+    assert run.history["zero_shot_acc"][0] == trained.history["zero_shot_acc"][-1]
+    assert run.history["gap"][0] == pytest.approx(trained.history["gap"][-1])
