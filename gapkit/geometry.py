@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.linalg import orthogonal_procrustes
 
-from gapkit.metrics import as_numpy, normalize_rows, paired
+from gapkit import metrics
+from gapkit.metrics import as_numpy
 
 if TYPE_CHECKING:
     from gapkit.metrics import ArrayLike
@@ -28,19 +29,89 @@ def procrustes(source: ArrayLike, target: ArrayLike) -> np.ndarray:
     return rotation
 
 
-def shift(x: ArrayLike, y: ArrayLike, delta: float) -> tuple[np.ndarray, np.ndarray]:
-    """The paper's shift along the gap: x' = n(x − ½δΔ̂), y' = n(y + ½δΔ̂), n = L2-normalise.
+MOVES = ("both", "images")
 
-    Δ̂ is the unit gap vector of (x, y). δ > 0 closes the gap, δ < 0 widens it, δ = 0 only
-    normalises the rows. Chapters 4 and 5 use it.
-    """
-    x, y = paired(x, y)
-    gap = x.mean(axis=0) - y.mean(axis=0)
-    norm = np.linalg.norm(gap)
+
+def unit(direction: ArrayLike, dim: int | None = None, name: str = "direction") -> np.ndarray:
+    """``direction`` scaled to unit length, checked: 1-D, finite, non-zero, ``dim`` long."""
+    direction = np.asarray(direction.detach().cpu() if hasattr(direction, "detach")
+                           else direction, dtype=np.float64)
+    if direction.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D vector, got shape {direction.shape}")
+    if dim is not None and len(direction) != dim:
+        raise ValueError(f"{name} has {len(direction)} entries, the embeddings {dim}")
+    if not np.isfinite(direction).all():
+        raise ValueError(f"{name} holds NaN or inf values")
+    norm = np.linalg.norm(direction)
     if norm == 0:
+        raise ValueError(f"{name} is the zero vector, which has no direction")
+    return direction / norm
+
+
+def gap_direction(x: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Δ̂ = Δ / ‖Δ‖, the unit vector from the y centroid to the x centroid (chapters 4, 5)."""
+    gap = metrics.gap_vector(x, y)
+    if np.linalg.norm(gap) == 0:
         raise ValueError("x and y have the same centroid: there is no gap to shift along")
-    step = 0.5 * delta * gap / norm
-    return normalize_rows(x - step, "shifted x"), normalize_rows(y + step, "shifted y")
+    return unit(gap)
+
+
+def shift(x: ArrayLike, y: ArrayLike, delta: float, *, direction: ArrayLike | None = None,
+          move: str = "both") -> tuple[np.ndarray, np.ndarray]:
+    """Move the modalities along the gap, then L2-normalise (n) every row.
+
+    ``move="both"`` is the paper's Table 1 shift: x' = n(x − ½δΔ̂), y' = n(y + ½δΔ̂).
+    ``move="images"`` is its Table 2 shift: x' = n(x − δΔ̂), y' = n(y), the texts stay.
+    δ > 0 closes the gap, δ < 0 widens it, δ = 0 only normalises the rows. Δ̂ is the unit
+    gap of (x, y), which must then pair; or ``direction``, fitted elsewhere (normalised
+    here), and then x and y need only share a dimension (N images against C prompts).
+    Chapters 4 and 5 use it.
+    """
+    if not np.isfinite(delta):
+        raise ValueError(f"delta must be a finite number, got {delta}")
+    if move not in MOVES:
+        raise ValueError(f"unknown move {move!r}: choose from {MOVES}")
+    if direction is None:
+        x, y = metrics.paired(x, y)
+        direction = gap_direction(x, y)
+    else:
+        x, y = metrics.normalize_rows(x, "x"), metrics.normalize_rows(y, "y")
+        if x.shape[1] != y.shape[1]:
+            raise ValueError(f"x and y live in different spaces: {x.shape[1]} and "
+                             f"{y.shape[1]} dimensions")
+        direction = unit(direction, x.shape[1])
+    step_x, step_y = (0.5 * delta, 0.5 * delta) if move == "both" else (delta, 0.0)
+    return (metrics.normalize_rows(x - step_x * direction, "shifted x"),
+            metrics.normalize_rows(y + step_y * direction, "shifted y"))
+
+
+def prompt_offsets(direction: ArrayLike, prompts: ArrayLike) -> np.ndarray:
+    """b_c = Δ̂·t_c for each L2-normalised prompt t_c (chapter 5).
+
+    Shifting the images alone by δ turns each zero-shot score x·t_c into x·t_c − δ b_c (up
+    to a factor common to all classes): a per-class logit offset.
+    """
+    prompts = metrics.normalize_rows(prompts, "prompts")
+    return prompts @ unit(direction, prompts.shape[1])
+
+
+def split_direction(direction: ArrayLike,
+                    prompts: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Δ̂ = inside + outside, where inside lies in the span of the differences t_c − t_c'
+    of the normalised prompts and outside is orthogonal to it (chapter 5).
+
+    Only the inside part can change a zero-shot prediction, for either kind of shift:
+    outside it, every b_c is the same number.
+    """
+    prompts = metrics.normalize_rows(prompts, "prompts")
+    direction = unit(direction, prompts.shape[1])
+    differences = prompts[1:] - prompts[0]
+    if len(differences) == 0:
+        return np.zeros_like(direction), direction
+    basis, singular, _ = np.linalg.svd(differences.T, full_matrices=False)
+    basis = basis[:, singular > singular.max() * 1e-10]
+    inside = basis @ (basis.T @ direction)
+    return inside, direction - inside
 
 
 def sphere_toy(delta_theta: float, mismatch: bool = False,

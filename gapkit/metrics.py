@@ -382,3 +382,44 @@ def clip_loss(x: ArrayLike, y: ArrayLike, temperature: float, batch_size: int = 
     if not losses:
         raise ValueError("clip_loss needs at least 2 pairs")
     return float(np.mean(losses))
+
+
+def zero_shot(images: ArrayLike, prompts: ArrayLike) -> np.ndarray:
+    """Zero-shot predictions: for each image, the index of the prompt of highest cosine
+    (chapter 5). Images are read in chunks; prompts (one per class) are held in memory."""
+    prompts = normalize_rows(prompts, "prompts")
+    _check_shape(images, "images")
+    if images.shape[1] != prompts.shape[1]:
+        raise ValueError(f"images and prompts live in different spaces: {images.shape[1]} "
+                         f"and {prompts.shape[1]} dimensions")
+    return np.concatenate([(_rows(images, rows, "images") @ prompts.T).argmax(axis=1)
+                           for rows in _chunks(len(images))])
+
+
+def top1_of_cosines(cosines: np.ndarray) -> np.ndarray:
+    """For a square matrix of cosines with the true pairs on its diagonal, whether each row
+    ranks its own pair first (chapter 5). Ties within ``TIE`` count against the true pair,
+    as in ``recall_at_k``; use ``cosines.T`` for the other direction."""
+    cosines = np.asarray(cosines)
+    if cosines.ndim != 2 or cosines.shape[0] != cosines.shape[1]:
+        raise ValueError(f"cosines must be a square matrix, got shape {cosines.shape}")
+    own = np.diagonal(cosines)
+    return np.count_nonzero(cosines >= own[:, None] - TIE, axis=1) == 1  # only itself
+
+
+def paired_difference(a: ArrayLike, b: ArrayLike, resamples: int = 2000,
+                      seed: int = 0) -> tuple[float, float, float]:
+    """Mean of b − a and a 95% paired-bootstrap interval (chapter 5).
+
+    ``a`` and ``b`` are per-item scores of two methods on the same items (e.g. 0/1 correct
+    before and after a shift): resampling items keeps each item's pair of scores together.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
+        raise ValueError(f"a and b must be two 1-D arrays of the same length, got shapes "
+                         f"{a.shape} and {b.shape}")
+    difference = b - a
+    draws = np.random.default_rng(seed).integers(0, len(a), size=(resamples, len(a)))
+    means = difference[draws].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(difference.mean()), float(low), float(high)

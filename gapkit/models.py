@@ -126,3 +126,15 @@ def encode_texts(model: torch.nn.Module, texts: Sequence[str] | torch.Tensor,
     device = device_of(model)
     batches = (chunk.to(device) for chunk in tokens.split(batch_size))
     return _encode(model.encode_text, batches, numpy)
+
+
+def encode_prompt_ensemble(model: torch.nn.Module, classes: Sequence[str],
+                           templates: Sequence[str]) -> np.ndarray:
+    """One embedding per class: the normalised mean of ``template.format(class)`` over all
+    templates, CLIP's prompt ensembling (chapter 5). Shape (len(classes), D)."""
+    if not classes or not templates or any("{}" not in t for t in templates):
+        raise ValueError("need at least one class and templates that each hold '{}'")
+    texts = [template.format(name) for name in classes for template in templates]
+    embeddings = encode_texts(model, texts).reshape(len(classes), len(templates), -1)
+    means = embeddings.mean(axis=1)
+    return means / np.linalg.norm(means, axis=1, keepdims=True)

@@ -97,3 +97,60 @@ def test_descent_keeps_the_text_points_on_the_sphere():
     assert path.shape == (21, 6, 3)
     np.testing.assert_allclose(np.linalg.norm(path, axis=2), 1)
     np.testing.assert_allclose(path[0], y)
+
+
+@settings(max_examples=40, deadline=None)
+@given(delta=st.floats(-3, 3), seed=st.integers(0, 1000))
+def test_an_image_only_shift_is_a_per_class_logit_offset(delta, seed):
+    rng = np.random.default_rng(seed)
+    images, prompts = rng.normal(size=(40, 6)), rng.normal(size=(5, 6))
+    direction = rng.normal(size=6)
+    moved, same = geometry.shift(images, prompts, delta, direction=direction, move="images")
+    np.testing.assert_allclose(same, metrics.normalize_rows(prompts))  # prompts stay
+    offsets = geometry.prompt_offsets(direction, prompts)
+    expected = (metrics.normalize_rows(images) @ same.T - delta * offsets).argmax(axis=1)
+    np.testing.assert_array_equal(metrics.zero_shot(moved, prompts), expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(delta=st.floats(-3, 3), seed=st.integers(0, 1000),
+       move=st.sampled_from(["both", "images"]))
+def test_only_the_part_of_the_direction_inside_the_prompt_span_changes_predictions(
+        delta, seed, move):
+    rng = np.random.default_rng(seed)
+    images, prompts = rng.normal(size=(50, 10)), rng.normal(size=(3, 10))
+    inside, outside = geometry.split_direction(rng.normal(size=10), prompts)
+    np.testing.assert_allclose(inside @ outside, 0, atol=1e-12)
+    offsets = geometry.prompt_offsets(outside, prompts)
+    np.testing.assert_allclose(offsets, offsets[0], atol=1e-12)
+    moved, texts = geometry.shift(images, prompts, delta, direction=outside, move=move)
+    np.testing.assert_array_equal(metrics.zero_shot(moved, texts),
+                                  metrics.zero_shot(images, prompts))
+
+
+def test_shift_along_a_given_direction_needs_no_pairs_and_checks_its_input():
+    rng = np.random.default_rng(0)
+    images, prompts = rng.normal(size=(7, 4)), rng.normal(size=(3, 4))
+    sx, sy = geometry.shift(images, prompts, 0.0, direction=[1, 0, 0, 0])
+    np.testing.assert_allclose(sx, metrics.normalize_rows(images))
+    np.testing.assert_allclose(sy, metrics.normalize_rows(prompts))
+    with pytest.raises(ValueError, match="finite"):
+        geometry.shift(images, prompts, float("nan"), direction=[1, 0, 0, 0])
+    with pytest.raises(ValueError, match="zero vector"):
+        geometry.shift(images, prompts, 0.1, direction=[0, 0, 0, 0])
+    with pytest.raises(ValueError, match="3 entries, the embeddings 4"):
+        geometry.shift(images, prompts, 0.1, direction=[1, 0, 0])
+    with pytest.raises(ValueError, match="unknown move"):
+        geometry.shift(images, prompts, 0.1, direction=[1, 0, 0, 0], move="texts")
+    with pytest.raises(ValueError, match="do not pair"):
+        geometry.shift(images, prompts, 0.1)  # the default direction needs pairs
+
+
+def test_images_only_moves_x_by_the_whole_step_and_leaves_y_normalised():
+    x, y = gapped()
+    sx, sy = geometry.shift(x, y, 0.4, move="images")
+    nx, ny = metrics.paired(x, y)
+    np.testing.assert_allclose(sy, ny)
+    unit = geometry.gap_direction(x, y)
+    raw = nx - 0.4 * unit
+    np.testing.assert_allclose(sx, raw / np.linalg.norm(raw, axis=1, keepdims=True))

@@ -264,3 +264,31 @@ def test_clip_loss_batches():
         metrics.clip_loss(x, y, 0.0)
     with pytest.raises(ValueError, match="at least 2 pairs"):
         metrics.clip_loss(x[:1], y[:1], 0.1)
+
+
+def test_zero_shot_picks_the_closest_prompt_and_checks_dimensions():
+    prompts = np.eye(3)
+    images = np.array([[0.1, 2, 0], [5, 1, 0], [0, 0, -1], [0, 0.2, 3]])
+    np.testing.assert_array_equal(metrics.zero_shot(images, prompts), [1, 0, 0, 2])
+    with pytest.raises(ValueError, match="different spaces"):
+        metrics.zero_shot(np.ones((2, 4)), prompts)
+
+
+def test_top1_of_cosines_counts_ties_against_the_true_pair():
+    cosines = np.array([[0.9, 0.1, 0.2], [0.5, 0.5, 0.1], [0.3, 0.8, 0.7]])
+    np.testing.assert_array_equal(metrics.top1_of_cosines(cosines), [True, False, False])
+    np.testing.assert_array_equal(metrics.top1_of_cosines(cosines.T), [True, False, True])
+    with pytest.raises(ValueError, match="square"):
+        metrics.top1_of_cosines(np.ones((2, 3)))
+
+
+def test_paired_difference_brackets_the_mean_change():
+    rng = np.random.default_rng(0)
+    before = rng.random(500) < 0.6
+    after = before | (rng.random(500) < 0.1)  # only fixes: a positive change
+    mean, low, high = metrics.paired_difference(before, after)
+    assert mean == pytest.approx(after.mean() - before.mean())
+    assert 0 < low <= mean <= high
+    assert metrics.paired_difference(before, before) == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="same length"):
+        metrics.paired_difference(before, after[:10])

@@ -90,3 +90,15 @@ def test_encoder_input_errors():
         models.encode_images(model, torch.rand(3, 32, 32))
     with pytest.raises(TypeError, match="not one string"):
         models.encode_texts(model, "a small red circle on the left")
+
+
+def test_a_prompt_ensemble_is_the_normalised_mean_of_its_filled_templates():
+    torch.manual_seed(0)
+    model = models.load("gapclip-tiny", device="cpu")
+    templates = ["a small {} on the left", "a large {} at the top"]
+    ensemble = models.encode_prompt_ensemble(model, ["circle", "star"], templates)
+    star = models.encode_texts(model, [t.format("star") for t in templates]).mean(axis=0)
+    np.testing.assert_allclose(ensemble[1], star / np.linalg.norm(star), rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(ensemble, axis=1), 1, rtol=1e-6)
+    with pytest.raises(ValueError, match="'{}'"):
+        models.encode_prompt_ensemble(model, ["circle"], ["no placeholder"])

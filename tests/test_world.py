@@ -122,3 +122,14 @@ def test_smaller_worlds_caption_only_their_values():
     assert small.n_combos == 2 * 1 * 2 * 4
     assert all(c.split()[2] == "red" for c in small.captions())
     assert np.isin(small.sample(20, 0).attributes[:, 0].numpy(), [0, 1]).all()
+
+
+def test_templates_hold_every_other_attribute_and_fill_to_the_captions():
+    world = World()
+    templates = world.templates("shape")
+    assert len(templates) == world.n_combos // len(world.shapes)
+    filled = {t.format(shape) for t in templates for shape in world.shapes}
+    assert filled == set(world.captions())
+    assert "a small red {} on the left" in templates
+    with pytest.raises(ValueError, match="unknown attribute"):
+        world.templates("texture")

@@ -101,6 +101,17 @@ class World:
         """Every caption of the world, indexed by combination."""
         return list(self._captions)
 
+    def templates(self, attribute: str) -> list[str]:
+        """Every caption of the world with ``{}`` in place of one attribute's value, e.g.
+        ``"a small red {} on the left"``: filled with any word, including words the world
+        never draws, they make prompt ensembles (chapter 5)."""
+        if attribute not in ATTRIBUTES:
+            raise ValueError(f"unknown attribute {attribute!r}: choose from {list(ATTRIBUTES)}")
+        index = ATTRIBUTES.index(attribute)
+        values = [("{}",) if a == index else v for a, v in enumerate(self.values())]
+        return [f"a {size} {color} {shape} {position}"
+                for shape, color, size, position in itertools.product(*values)]
+
     def prompts(self, attribute: str) -> list[str]:
         """Zero-shot prompts for one attribute, e.g. ``"a photo of a circle"``."""
         if attribute == "shape":

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gapkit import geometry, shifting
+
+
+def gapped(n=60, d=8, seed=0):
+    rng = np.random.default_rng(seed)
+    direction = rng.normal(size=d)
+    noise = rng.normal(size=(n, d))
+    return noise + 1.5 * direction + 0.3 * rng.normal(size=(n, d)), noise - 1.5 * direction
+
+
+@settings(max_examples=30, deadline=None)
+@given(delta=st.floats(-3, 3), seed=st.integers(0, 500), move=st.sampled_from(["both", "images"]))
+def test_shifted_cosines_equal_the_cosines_of_shifted_rows(delta, seed, move):
+    x, y = gapped(seed=seed)
+    direction = np.random.default_rng(seed + 1).normal(size=x.shape[1])
+    sx, sy = geometry.shift(x, y, delta, direction=direction, move=move)
+    fast = shifting.ShiftedCosines(x, y, direction)(delta, move)
+    np.testing.assert_allclose(fast, sx @ sy.T, atol=1e-10)
+
+
+def test_best_delta_prefers_the_smallest_shift_among_ties():
+    assert shifting.best_delta([-1, -0.5, 0, 0.5], [3, 1, 1, 3]) == 0.5
+    assert shifting.best_delta([-1, 0, 1], [2, 2, 2]) == 0
+    assert shifting.best_delta([-1, 0, 1], [1, 2, 3]) == 1
+    with pytest.raises(ValueError, match="same length"):
+        shifting.best_delta([0, 1], [1])
+
+
+def test_halves_are_disjoint_and_cover_everything():
+    for fit, test in shifting.halves(11, splits=5, seed=3):
+        assert np.intersect1d(fit, test).size == 0
+        assert sorted(np.r_[fit, test]) == list(range(11))
+    assert [f.tolist() for f, _ in shifting.halves(11, 3, 1)] == \
+        [f.tolist() for f, _ in shifting.halves(11, 3, 1)]
+
+
+def test_the_held_out_choice_never_reads_the_test_pairs():
+    x, y = gapped(n=80)
+    fit, test = shifting.halves(80, 1, seed=0)[0]
+    deltas = np.linspace(-1, 1, 21)
+    first = shifting.held_out_split(x, y, fit, test, deltas)
+    scrambled_x, scrambled_y = x.copy(), y.copy()
+    rng = np.random.default_rng(9)
+    scrambled_x[test] = rng.normal(size=(len(test), x.shape[1]))
+    scrambled_y[test] = rng.normal(size=(len(test), x.shape[1]))
+    second = shifting.held_out_split(scrambled_x, scrambled_y, fit, test, deltas)
+    np.testing.assert_array_equal(first.delta_held_out, second.delta_held_out)
+    assert not np.array_equal(first.optimistic, second.optimistic)
+    assert (first.optimistic >= first.baseline).all()
+    with pytest.raises(ValueError, match="share pairs"):
+        shifting.held_out_split(x, y, fit, fit, deltas)
+
+
+def test_zero_shot_choice_uses_validation_for_delta_and_reports_on_test():
+    rng = np.random.default_rng(0)
+    prompts = rng.normal(size=(3, 8))
+    direction = rng.normal(size=8)
+    labels = rng.integers(0, 3, 200)
+    images = prompts[labels] + 0.8 * rng.normal(size=(200, 8)) + direction
+    validation, test = (images[:100], labels[:100]), (images[100:], labels[100:])
+    deltas = np.linspace(-2, 2, 9)
+    choice = shifting.choose_zero_shot(prompts, direction, validation, test, deltas)
+    curve = shifting.zero_shot_correct(validation[0], prompts, validation[1], deltas,
+                                       direction).mean(axis=1)
+    assert choice.delta_held_out == shifting.best_delta(deltas, curve)
+    assert choice.optimistic == choice.curve.max() >= choice.held_out
+    assert choice.default == choice.curve[4]
+    with pytest.raises(ValueError, match="include 0"):
+        shifting.choose_zero_shot(prompts, direction, validation, test, [0.5, 1.0])
