@@ -181,6 +181,36 @@ def cosine_histograms(cosines: dict[str, dict[int, np.ndarray]], bins: int = 60)
     return fig
 
 
+def gap_plane(direction: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """A (D, 2) projection: the unit gap direction, then the main direction of spread of
+    ``points`` orthogonal to it (chapter 5), so a shift along the gap moves sideways."""
+    unit = direction / np.linalg.norm(direction)
+    rest = points - np.outer(points @ unit, unit)
+    spread = PCA(n_components=1).fit(rest).components_[0]
+    return np.stack([unit, spread - (spread @ unit) * unit], axis=1)
+
+
+def shift_frame(deltas: np.ndarray, accuracy: np.ndarray, delta: float, images: np.ndarray,
+                prompts: np.ndarray, title: str, chance: float | None = None) -> plt.Figure:
+    """Chapter 5's explorer: accuracy against δ with the chosen δ marked (left), and the
+    shifted images and class prompts in a fixed 2-D projection (right)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.3), constrained_layout=True)
+    left.plot(deltas, accuracy, color="0.2")
+    at = int(np.argmin(np.abs(np.asarray(deltas) - delta)))
+    left.plot(deltas[at], accuracy[at], "o", color=MODALITY_COLORS[1], markersize=8)
+    if chance is not None:
+        left.axhline(chance, color="0.5", linestyle=":", linewidth=1, label="chance")
+        left.legend(loc="lower left", fontsize=8)
+    left.set(xlabel="δ (> 0 closes the gap)", ylabel="test accuracy",
+             title=f"δ = {delta:+.2f}: accuracy {accuracy[at]:.3f}")
+    right.scatter(*images.T, s=6, color=MODALITY_COLORS[0], alpha=0.6, label="images")
+    right.scatter(*prompts.T, s=40, marker="D", color=MODALITY_COLORS[1], edgecolor="k",
+                  linewidth=0.4, label="class prompts")
+    right.set(xticks=[], yticks=[], title=title)
+    right.legend(loc="best", fontsize=8)
+    return fig
+
+
 def logo(size: float = 2.0) -> plt.Figure:
     """The book's logo: the unit circle with two narrow cones, one per modality, and the gap
     between them."""

@@ -41,12 +41,14 @@ class Expectations:
 
     figures: int = 0
     widgets: bool = False
+    explorers: bool = False
 
     @classmethod
     def from_source(cls, source: Path) -> Expectations:
         text = source.read_text()
         return cls(figures=len(re.findall(r"^mystnb:\n  figure:", text, flags=re.M)),
-                   widgets=bool(re.search(r"^widgets\.\w+\(", text, flags=re.M)))
+                   widgets=bool(re.search(r"^widgets\.\w+\(", text, flags=re.M)),
+                   explorers="explorer.grid_explorer(" in text)
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Report:
     sidebar_links: set[str] = field(default_factory=set)
     downloads: list[str] = field(default_factory=list)
     animations_not_moving: int = 0
+    explorer_controls: int = 0
+    dead_controls: list[str] = field(default_factory=list)
 
 
 def inspect(browser, url: str, screenshot: Path | None = None,
@@ -104,6 +108,7 @@ def inspect(browser, url: str, screenshot: Path | None = None,
     report.downloads = page.evaluate("""() => [...document.querySelectorAll(
         '.dropdown-download-buttons a')].map(a => a.href)""")
     report.animations_not_moving = count_frozen_animations(page)
+    report.explorer_controls, report.dead_controls = try_explorers(page, screenshot)
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(screenshot), full_page=True)
@@ -125,6 +130,35 @@ def count_frozen_animations(page) -> int:
         if image.get_attribute("src") == before:
             frozen += 1
     return frozen
+
+
+def try_explorers(page, screenshot: Path | None = None) -> tuple[int, list[str]]:
+    """Use every control of every kernel-free explorer (``gapkit.explorer``) as a reader
+    would; return how many there are and the labels of those whose figure's pixels did not
+    change. With ``screenshot``, the first explorer's figure is saved before and after."""
+    dead, count = [], 0
+    for explorer in page.locator(".gapkit-explorer").all():
+        image = explorer.locator("img").first
+        for control in explorer.locator("[data-control]").all():
+            count += 1
+            before = image.screenshot()
+            if control.evaluate("c => c.tagName") == "SELECT":
+                options = control.locator("option").all()
+                current = control.input_value()
+                choice = next(o.get_attribute("value") for o in options
+                              if o.get_attribute("value") != current)
+                control.select_option(choice)
+            else:
+                control.evaluate("""c => { c.value = c.value === c.max ? c.min : c.max;
+                    c.dispatchEvent(new Event('input', {bubbles: true})); }""")
+            after = image.screenshot()
+            if after == before:
+                dead.append(control.get_attribute("aria-label") or "unlabelled")
+            if screenshot is not None and count == 1:
+                for name, shot in (("before", before), ("after", after)):
+                    path = screenshot.with_name(f"{screenshot.stem}__control-{name}.png")
+                    path.write_bytes(shot)
+    return count, dead
 
 
 def problems(report: Report, expected: Expectations, pages: list[str],
@@ -158,4 +192,8 @@ def problems(report: Report, expected: Expectations, pages: list[str],
         found.append(f"download buttons offer {sorted(suffixes)}, expected {sorted(wanted)}")
     if report.animations_not_moving:
         found.append(f"{report.animations_not_moving} animation(s) ignore their slider")
+    if expected.explorers and not report.explorer_controls:
+        found.append("the page's explorer shows no controls")
+    if report.dead_controls:
+        found.append(f"controls that change no figure: {report.dead_controls}")
     return found

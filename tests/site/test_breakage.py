@@ -81,3 +81,31 @@ def test_an_animation_must_follow_its_slider(browser, broken_site, moving):
     animation_page(copy, moving)
     report = sitecheck.inspect(browser, url + "animation.html")
     assert report.animations_not_moving == (0 if moving else 1)
+
+
+def explorer_page(folder, alive: bool):
+    """A page with one kernel-free explorer of two figures; without its script (dead) the
+    control still moves but the figure does not."""
+    import matplotlib.pyplot as plt
+
+    from gapkit import explorer
+
+    def draw(level):
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.axhline(level)
+        ax.set_ylim(0, 1)
+        return fig
+
+    html = explorer.grid_explorer(draw, {"level": (0.2, 0.8)}, title="test")._repr_html_()
+    if not alive:
+        html = re.sub(r"<script>.*</script>", "", html, flags=re.S)
+    (folder / "explorer.html").write_text(f"<html><body><main>{html}</main></body></html>")
+
+
+@pytest.mark.parametrize("alive", [True, False])
+def test_an_explorer_control_must_change_its_figure(browser, broken_site, alive):
+    copy, url = broken_site
+    explorer_page(copy, alive)
+    report = sitecheck.inspect(browser, url + "explorer.html")
+    assert report.explorer_controls == 1
+    assert report.dead_controls == ([] if alive else ["level"])

@@ -1,0 +1,37 @@
+import re
+
+import matplotlib.pyplot as plt
+import pytest
+
+from gapkit import explorer
+
+
+def draw(kind, level):
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [level, level], color="red" if kind == "red" else "blue")
+    return fig
+
+
+def test_every_combination_is_drawn_once_and_shown_by_its_controls():
+    shown = explorer.grid_explorer(draw, {"kind": ("red", "blue"), "level": (0, 0.5, 1)},
+                                   title="lines", initial={"level": 0.5})
+    assert len(shown.frames) == 6 and len(set(shown.frames.values())) == 6
+    html = shown._repr_html_()
+    assert '<select data-control="0" aria-label="kind">' in html
+    assert re.search(r'<input type="range" min="0" max="2" step="1" value="1" '
+                     r'data-control="1" aria-label="level">', html)
+    assert shown.frames["0,1"] in html.split("<script>")[0]  # the initial figure
+    assert "http" not in html  # nothing to fetch: the page works offline
+    assert "6 figures" in repr(shown) and len(repr(shown)) < 200
+
+
+def test_bad_explorers_are_refused():
+    with pytest.raises(ValueError, match="at least one value"):
+        explorer.grid_explorer(draw, {"kind": ()}, title="t")
+    with pytest.raises(ValueError, match="keep a page light"):
+        explorer.grid_explorer(draw, {"a": range(30), "b": range(30)}, title="t")
+    with pytest.raises(ValueError, match="names no control"):
+        explorer.grid_explorer(draw, {"kind": ("red",), "level": (0,)}, title="t",
+                               initial={"colour": "red"})
+    with pytest.raises(TypeError, match="matplotlib Figure"):
+        explorer.grid_explorer(lambda kind: None, {"kind": ("red",)}, title="t")
