@@ -1,7 +1,8 @@
 """The cone effect: deep networks map any inputs into a narrow cone (chapter 2).
 
 Random MLPs traced layer by layer, the closed-form cosine map of a random ReLU layer,
-a Monte Carlo check of the paper's Theorem 1, and the exact size of a cone on the sphere.
+a random ResNet-18 read as the paper reads it, Monte Carlo checks of the paper's Theorems 1
+and 2, and the exact size of a cone on the sphere.
 """
 
 from __future__ import annotations
@@ -101,6 +102,101 @@ def theorem1_probability(d_out: int, cosine: float, r: float = 1.0, trials: int 
 def theorem1_condition(r: float) -> float:
     """The largest starting cosine Theorem 1 covers: (½ (r + 1/r))⁻¹ (1 when r = 1)."""
     return 1 / (0.5 * (r + 1 / r))
+
+
+def variance_shares(h: np.ndarray | torch.Tensor) -> dict[str, float]:
+    """Split the variance of outputs ``h`` of shape (inits, n, d) as the paper's Theorem 2 does.
+
+    Row ``h[t, i]`` is the output of network ``t`` (random parameters Θ_t) for input
+    ``U_{t,i}``, the inputs drawn independently of each other and of Θ. The law of total
+    variance, summed over the d coordinates, gives Var[h] = E[Var[h | Θ]] + Var[E[h | Θ]]:
+    ``data`` estimates the first term, ``init`` the second and ``init_share`` their ratio
+    ``init / total``. Both estimates are unbiased (the spread of the per-network means is
+    corrected for the ``n`` inputs that each mean averages), so ``init`` can come out
+    slightly negative when it is near 0. Chapter 2.
+    """
+    h = np.asarray(h, dtype=np.float64)
+    if h.ndim != 3 or h.shape[0] < 2 or h.shape[1] < 2:
+        raise ValueError(f"h must have shape (inits >= 2, n >= 2, d), got {h.shape}")
+    n = h.shape[1]
+    data = float(h.var(axis=1, ddof=1).mean(axis=0).sum())
+    init = float(h.mean(axis=1).var(axis=0, ddof=1).sum()) - data / n
+    total = data + init
+    return {"data": data, "init": init, "total": total,
+            "init_share": init / total if total > 0 else float("nan")}
+
+
+def theorem2_trace(activation: str = "relu", bias: bool = True, depth: int = 8,
+                   width: int = 256, inits: int = 100, n: int = 64,
+                   seed: int = 0) -> dict[str, np.ndarray]:
+    """Monte Carlo of Theorem 2 on ``inits`` random MLPs, layer by layer (chapter 2).
+
+    Each network is ``depth`` layers ``activation(W g + b)``, W and b drawn from
+    N(0, 1/width) (b = 0 without ``bias``), fed its own ``n`` inputs drawn uniformly on the
+    unit sphere. For layer k = 1 … depth, with g the layer's input and h = W g + b:
+
+    - ``share``: the fraction of Var[h] due to the initialisation (``variance_shares``);
+    - ``predicted``: the exact value of that fraction for one random layer,
+      (σ² E[g·g'] + σ_b²) / (σ² E‖g‖² + σ_b²), with g' the output for an independent
+      input, σ² = 1/width and σ_b² = 1/width or 0, E[·] estimated from the same draws;
+    - ``beta``: E[g·g'] / E‖g‖², the mean cosine of the previous layer's outputs
+      weighted by their norms, the lower bound of ``share``;
+    - ``output_share``: the same fraction for the layer's output activation(h).
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}: choose from {list(ACTIVATIONS)}")
+    if depth < 1 or width < 1 or inits < 2 or n < 2:
+        raise ValueError("need depth >= 1, width >= 1, inits >= 2 and n >= 2")
+    act, std = ACTIVATIONS[activation], 1 / math.sqrt(width)
+    generator = torch.Generator().manual_seed(seed)
+    g = torch.randn(inits, n, width, generator=generator, dtype=torch.float64)
+    g = g / g.norm(dim=-1, keepdim=True)
+    rows = {key: [] for key in ("share", "predicted", "beta", "output_share")}
+    for _ in range(depth):
+        weight = std * torch.randn(inits, width, width, generator=generator,
+                                   dtype=torch.float64)
+        shift = std * torch.randn(inits, 1, width, generator=generator, dtype=torch.float64)
+        h = g @ weight.transpose(1, 2) + (shift if bias else 0.0)
+        sums = g.sum(dim=1)  # (inits, width)
+        squares = (g * g).sum(dim=(1, 2))  # per network, the sum of ‖g_i‖²
+        cross = float(((sums * sums).sum(dim=1) - squares).mean()) / (n * (n - 1))
+        norm2 = float(squares.mean()) / n
+        var_b = std**2 if bias else 0.0
+        rows["share"].append(variance_shares(h)["init_share"])
+        rows["predicted"].append((std**2 * cross + var_b) / (std**2 * norm2 + var_b))
+        rows["beta"].append(cross / norm2)
+        g = act(h)
+        rows["output_share"].append(variance_shares(g)["init_share"])
+    return {key: np.array(values) for key, values in rows.items()}
+
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def resnet18_features(images: torch.Tensor, size: int | None = None,
+                      normalize: bool = True) -> np.ndarray:
+    """Images embedded by torchvision's ResNet-18 with random weights, read before its final
+    layer, as for the paper's Figure 2a (chapter 2).
+
+    The authors' notebook keeps every child of ``resnet18`` but the last (the classifier),
+    so each image becomes the global average pool of the last ReLU's output: 512 numbers,
+    none negative. Seed first with ``runtime.seed_everything``. ``images`` in [0, 1] are
+    resized to ``size`` (if given) and normalised with ImageNet's mean and standard
+    deviation, as the authors did; pass ``normalize=False`` for inputs that are already
+    standardised, such as ``data.noise_images``. Returns shape (n, 512), not normalised.
+    """
+    from torchvision.models import resnet18
+    from torchvision.transforms import v2
+
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must have shape (n, 3, height, width), got "
+                         f"{tuple(images.shape)}")
+    network = resnet18(weights=None)
+    network.fc = torch.nn.Identity()  # read the 512 pooled features, as the paper does
+    steps = [v2.Resize(size, antialias=True)] if size else []
+    steps += [v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)] if normalize else []
+    with torch.no_grad():
+        return network.eval()(v2.Compose(steps)(images) if steps else images).numpy()
 
 
 def cap_fraction(half_angle: float, dim: int) -> float:

@@ -55,6 +55,66 @@ def test_theorem1_probability_tends_to_one_and_fails_outside_its_condition():
     assert cone.theorem1_probability(256, 0.9, r=3.0, trials=1000) < 0.05
 
 
+arrays = st.tuples(st.integers(2, 6), st.integers(2, 6), st.integers(1, 4)).flatmap(
+    lambda shape: st.lists(st.floats(-10, 10), min_size=math.prod(shape),
+                           max_size=math.prod(shape)).map(
+        lambda values: np.array(values).reshape(shape)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrays, st.floats(0.1, 10), st.floats(-5, 5))
+def test_variance_shares_add_up_and_ignore_shift_and_scale(h, scale, shift):
+    parts = cone.variance_shares(h)
+    assert parts["data"] >= 0
+    assert parts["data"] + parts["init"] == pytest.approx(parts["total"])
+    moved = cone.variance_shares(scale * h + shift)
+    for key in ("data", "init", "total"):
+        assert moved[key] == pytest.approx(scale**2 * parts[key], rel=1e-6, abs=1e-9)
+
+
+def test_variance_shares_of_the_two_extremes():
+    rng = np.random.default_rng(0)
+    # the output depends only on the network: all of the variance is due to initialisation
+    per_network = np.repeat(rng.normal(size=(50, 1, 8)), 10, axis=1)
+    assert cone.variance_shares(per_network)["init_share"] == pytest.approx(1.0)
+    # the output depends only on the input: none of it is (up to sampling noise)
+    per_input = rng.normal(size=(200, 20, 8))
+    assert abs(cone.variance_shares(per_input)["init_share"]) < 0.02
+    # half and half: network offset and input noise of equal variance
+    both = rng.normal(size=(400, 1, 16)) + rng.normal(size=(400, 30, 16))
+    assert cone.variance_shares(both)["init_share"] == pytest.approx(0.5, abs=0.03)
+
+
+def test_theorem2_share_matches_its_closed_form_and_exceeds_beta():
+    for bias in (True, False):
+        trace = cone.theorem2_trace("relu", bias, depth=4, width=64, inits=200, n=32)
+        assert np.allclose(trace["share"], trace["predicted"], atol=0.03)
+        assert np.all(trace["share"] >= trace["beta"] - 0.03)
+        assert np.all(np.diff(trace["share"]) > 0)
+    # without bias the bound is an equality; independent unit inputs start with beta = 0
+    assert trace["beta"][0] == pytest.approx(0, abs=0.02)
+    assert trace["beta"][1] == pytest.approx(1 / np.pi, abs=0.05)
+
+
+def test_theorem2_linear_layers_keep_beta_at_zero():
+    trace = cone.theorem2_trace("linear", bias=False, depth=3, width=64, inits=100, n=32)
+    assert np.all(np.abs(trace["beta"]) < 0.02) and np.all(np.abs(trace["share"]) < 0.05)
+
+
+def test_random_resnet18_is_a_cone_of_non_negative_features():
+    from gapkit import data, metrics, runtime
+
+    noise = data.noise_images(8, size=64)
+    runtime.seed_everything(0)
+    features = cone.resnet18_features(noise, normalize=False)
+    assert features.shape == (8, 512) and features.min() >= 0
+    assert metrics.mean_cosine(features) > 0.9
+    runtime.seed_everything(0)
+    np.testing.assert_array_equal(features, cone.resnet18_features(noise, normalize=False))
+    pictures = torch.rand(4, 3, 32, 32)
+    assert cone.resnet18_features(pictures, size=64).shape == (4, 512)
+
+
 def test_cap_fraction_matches_closed_forms_in_2d_and_3d():
     for theta in (0.1, 0.7, 1.2, math.pi / 2, 2.5):
         assert cone.cap_fraction(theta, 2) == pytest.approx(theta / math.pi)
@@ -90,6 +150,10 @@ def test_seed_embeddings_form_separate_cones():
     (lambda: cone.theorem1_probability(16, 1.5), "cosine"),
     (lambda: cone.cap_fraction(1.0, 1), "dim must be"),
     (lambda: cone.cap_fraction(4.0, 3), "half_angle"),
+    (lambda: cone.variance_shares(np.zeros((1, 3, 2))), "inits >= 2"),
+    (lambda: cone.theorem2_trace(inits=1), "inits >= 2"),
+    (lambda: cone.theorem2_trace("gelu"), "unknown activation"),
+    (lambda: cone.resnet18_features(torch.zeros(2, 1, 8, 8)), "images must have shape"),
 ])
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
