@@ -1,7 +1,8 @@
 # The two commands of the README:
 #   make book   set up, execute every chapter, build the site into _build/html
 #   make test   set up, then lint, unit tests, every chapter under nbval, strict book build
-# Also: make lab (JupyterLab, .md chapters open as notebooks), make clean.
+# Also: make lab (JupyterLab, .md chapters open as notebooks), make pdf (the whole book as
+# one PDF), make book EDITION=student (no solutions, in _build/student), make clean.
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -9,7 +10,12 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: all book test lab clean install lint unit notebooks book-strict site lock assets
+.PHONY: all book test lab clean install lint unit notebooks book-strict site lock assets pdf \
+	launch-notebooks
+
+# teacher (default: with the solutions) or student (without), from the same sources
+EDITION ?= teacher
+BOOK_OUT := $(if $(filter student,$(EDITION)),--path-output _build/student,)
 
 all: book
 
@@ -51,8 +57,21 @@ $(ASSETS)/.stamp: Makefile book/site/package.json book/site/package-lock.json bo
 assets: $(ASSETS)/.stamp
 
 book: $(STAMP) $(ASSETS)/.stamp
-	$(BIN)/jupyter-book build .
-	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
+	BOOK_EDITION=$(EDITION) $(BIN)/jupyter-book build . $(BOOK_OUT)
+	$(MAKE) --no-print-directory launch-notebooks
+	@echo "The book is built: open file://$(CURDIR)/$(if $(BOOK_OUT),_build/student/)_build/html/index.html"
+
+# What the Colab and Binder buttons open: each executed page as .ipynb, with a first cell
+# that installs gapkit where it is missing (the publish workflow pushes them).
+launch-notebooks: $(STAMP)
+	$(PY) book/notebooks.py _build/jupyter_execute _build/notebooks
+
+# The whole book as one PDF, printed by the Chromium the site tests use: each explorer
+# prints the figure it shows first.
+pdf: $(STAMP) $(ASSETS)/.stamp
+	$(BIN)/jupyter-book build . --builder singlehtml --path-output _build/pdf
+	CHROMIUM="$(or $(CHROMIUM),$$(command -v chromium))" $(PY) book/pdf.py \
+		_build/pdf/_build/singlehtml/index.html _build/mind-the-gap.pdf
 
 # --keep-going runs every check and still fails when one of them fails.
 test: $(STAMP)
@@ -71,6 +90,7 @@ notebooks: $(STAMP)
 
 book-strict: $(STAMP) $(ASSETS)/.stamp
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(MAKE) --no-print-directory launch-notebooks
 
 # The built site in a real browser: Debian's chromium, driven by Playwright (no download).
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
@@ -86,7 +106,8 @@ lab: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[lab]"
 	mkdir -p $(LAB_SETTINGS)
 	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)/overrides.json
-	$(BIN)/jupyter lab
+	# as root (containers, many class servers) JupyterLab refuses to start without this
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Refresh the exact pins from the current environment (after changing pyproject.toml).
 lock: $(STAMP)

@@ -62,3 +62,25 @@ def test_internal_links_resolve(site):
 def test_the_site_holds_no_paper_data(site):
     assert not [p for p in site.rglob("features_*.npy")]
     assert not (Path(site) / "_build").exists()
+
+
+NOTEBOOK_PAGES = [source for source in SOURCES if chapters.is_notebook(source)]
+
+
+@pytest.mark.parametrize("source", NOTEBOOK_PAGES,
+                         ids=[str(s.relative_to(ROOT)) for s in NOTEBOOK_PAGES])
+def test_launch_buttons_open_a_runnable_notebook_the_build_made(site, source):
+    import re
+
+    import nbformat
+
+    page = source.relative_to(ROOT).with_suffix("")
+    text = (site / f"{page}.html").read_text()
+    colab = re.search(r'href="(https://colab\.research\.google\.com/[^"]+)"', text).group(1)
+    binder = re.search(r'href="(https://mybinder\.org/[^"]+)"', text).group(1)
+    assert colab.endswith(f"/blob/notebooks/{page}.ipynb")
+    assert "/notebooks?" in binder and binder.endswith(f"urlpath=lab/tree/{page}.ipynb")
+    notebook = nbformat.read(ROOT / "_build" / "notebooks" / f"{page}.ipynb", as_version=4)
+    setup = notebook.cells[0]
+    assert "launch-setup" in setup.metadata["tags"] and "pip" in setup.source
+    assert any(cell.get("outputs") for cell in notebook.cells[1:])  # executed, with outputs
