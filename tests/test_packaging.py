@@ -11,8 +11,6 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
-# conda-forge names that differ from PyPI's
-CONDA_TO_PYPI = {"pytorch": "torch"}
 
 
 def pyproject_requirements():
@@ -22,32 +20,32 @@ def pyproject_requirements():
     return {canonicalize_name(r.name): r.specifier for r in map(Requirement, listed)}
 
 
-def conda_requirements():
-    """The conda dependencies as PyPI requirements; the Python pin is returned apart."""
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    found, python = {}, None
-    for entry in env["dependencies"]:
-        if not isinstance(entry, str) or entry == "pip":
-            continue  # the pip section installs gapkit itself
-        if entry.startswith("python="):
-            python = entry.partition("=")[2]
-            continue
-        requirement = Requirement(entry)
-        name = CONDA_TO_PYPI.get(requirement.name, requirement.name)
-        found[canonicalize_name(name)] = requirement.specifier
-    return found, python
-
-
 def pins():
     lines = (ROOT / "constraints.txt").read_text().splitlines()
     pairs = (line.split("==") for line in lines if "==" in line)
     return {canonicalize_name(name): Version(version.strip()) for name, version in pairs}
 
 
-def test_environment_yml_installs_what_pyproject_asks_for():
-    conda, python = conda_requirements()
-    assert python == "3.11"
-    assert conda == pyproject_requirements()
+def test_environment_yml_brings_python_and_node_and_pip_installs_the_pinned_rest():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [entry for entry in env["dependencies"] if isinstance(entry, str)]
+    assert [entry.split(">")[0].split("=")[0] for entry in conda] == \
+        ["python", "nodejs", "make", "pip"]
+    assert "python=3.11" in conda
+    (pip,) = [entry["pip"] for entry in env["dependencies"] if isinstance(entry, dict)]
+    assert pip == ["-c constraints.txt", "-e .[book,test]"]  # what `make install` does
+    assert "-c constraints.txt" in (ROOT / "Makefile").read_text()
+    assert '-e ".[book,test]"' in (ROOT / "Makefile").read_text()
+
+
+def test_the_repository_address_is_written_once():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url = config["repository"]["url"]
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=False).stdout.split()
+    others = [path for path in tracked if path != "_config.yml"
+              and Path(ROOT / path).is_file() and url in (ROOT / path).read_text(errors="replace")]
+    assert others == []
 
 
 def test_every_requirement_is_pinned_inside_its_range():
