@@ -48,7 +48,7 @@ class ShiftedCosines:
 
 
 def best_delta(deltas: ArrayLike, scores: ArrayLike) -> float:
-    """The δ of the highest score; among equal scores the smallest shift (|δ| least)."""
+    """The δ of the highest score; among equal scores the smallest shift (least ``abs(δ)``)."""
     deltas, scores = np.asarray(deltas, dtype=np.float64), np.asarray(scores)
     if deltas.shape != scores.shape or deltas.ndim != 1 or len(deltas) == 0:
         raise ValueError("deltas and scores must be two 1-D arrays of the same length")
