@@ -11,7 +11,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: all book test lab clean install lint unit notebooks book-strict site lock assets pdf \
-	launch-notebooks
+	launch-notebooks gpu-check
 
 # teacher (default: with the solutions) or student (without), from the same sources
 EDITION ?= teacher
@@ -99,6 +99,11 @@ site: $(STAMP)
 		apt-get install -y -qq chromium >/dev/null; } || \
 		{ echo "make site needs chromium: apt-get install chromium (or set CHROMIUM=path)"; exit 1; }
 	CHROMIUM="$(or $(CHROMIUM),$$(command -v chromium))" $(PY) -m pytest tests/site
+
+# The book's GPU check: every page under nbval on CUDA in the full profile, from a cold
+# cache, each page's seconds and the total (budget: 10 minutes on one modern GPU).
+gpu-check: $(STAMP)
+	GAPKIT_DEVICE=cuda GAPKIT_PROFILE=full $(PY) benchmarks/bench_book.py
 
 # JupyterLab opens .md files with the jupytext notebook viewer (settings kept inside the venv).
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings

@@ -1,0 +1,68 @@
+"""Run every page of the book under nbval, one at a time, and report each page's seconds.
+
+    python benchmarks/bench_book.py [--warm] [--out DIR]
+
+From a cold cache by default (a fresh ``GAPKIT_CACHE``: every model the book needs is
+trained on the way, as on a newcomer's first run); ``--warm`` keeps the cache of the
+environment. Pages run in the order of ``_toc.yml``, so later pages reuse what earlier ones
+trained, as in a real build. ``GAPKIT_DEVICE`` and ``GAPKIT_PROFILE`` pass through: with
+``GAPKIT_DEVICE=cuda GAPKIT_PROFILE=full`` this is the book's GPU check (``make gpu-check``).
+
+Last line: ``book: pages=<n> cold_s=<total> slowest=<page>:<s>`` (``warm_s`` with
+``--warm``). Budget (issue "Chapters 1–4, second edition"): the whole book cold on 2 CPU
+cores ≤ 7 min; (issue "The book on a GPU"): ≤ 10 min on one GPU in the full profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+import chapters  # noqa: E402 -- the book's page list and its .md -> .ipynb conversion
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--warm", action="store_true", help="keep the environment's cache")
+    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "bench_book")
+    args = parser.parse_args()
+    env = dict(os.environ)
+    cache = None if args.warm else tempfile.TemporaryDirectory(prefix="gapkit-cold-")
+    if cache is not None:
+        env["GAPKIT_CACHE"] = cache.name
+    notebooks = chapters.convert(ROOT, args.out)
+    seconds, failed = {}, []
+    for notebook in notebooks:
+        page = str(notebook.relative_to(args.out).with_suffix(""))
+        tic = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval-lax",
+                                 "--nbval-current-env", "-p", "no:cacheprovider",
+                                 str(notebook)], cwd=ROOT, env=env, capture_output=True,
+                                text=True, check=False)
+        seconds[page] = time.perf_counter() - tic
+        status = "ok" if result.returncode == 0 else "FAILED"
+        print(f"{page}: {seconds[page]:.1f} s {status}", flush=True)
+        if result.returncode:
+            failed.append(page)
+            print(result.stdout[-3000:], file=sys.stderr)
+    slowest = max(seconds, key=seconds.get)
+    kind = "warm_s" if args.warm else "cold_s"
+    print(f"cores={os.cpu_count()} device={env.get('GAPKIT_DEVICE', 'auto')} "
+          f"profile={env.get('GAPKIT_PROFILE', 'quick')}")
+    print(f"book: pages={len(seconds)} {kind}={sum(seconds.values()):.0f} "
+          f"slowest={slowest}:{seconds[slowest]:.0f}")
+    if cache is not None:
+        cache.cleanup()
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
