@@ -64,7 +64,7 @@ book: $(STAMP) $(ASSETS)/.stamp
 # What the Colab and Binder buttons open: each executed page as .ipynb, with a first cell
 # that installs gapkit where it is missing (the publish workflow pushes them).
 launch-notebooks: $(STAMP)
-	$(PY) book/notebooks.py _build/jupyter_execute _build/notebooks
+	$(PY) book/notebooks.py _build/.jupyter_cache _build/notebooks
 
 # The whole book as one PDF, printed by the Chromium the site tests use: each explorer
 # prints the figure it shows first.
