@@ -52,7 +52,9 @@ class EmbedError(ValueError):
 
 @dataclass(frozen=True)
 class Inputs:
-    """What to embed: image paths, their texts, and (zero-shot) the class of each image."""
+    """What to embed: image paths, their texts, and (zero-shot) the class of each image.
+
+    Introduced in the `gapkit embed` command."""
 
     images: list[Path]
     texts: list[str]  # one per image; zero-shot: the prompt of the image's class
@@ -125,6 +127,8 @@ def pairs_inputs(images: str | Path, captions: str | Path) -> Inputs:
     """The images and captions named by a captions file (``gapkit embed --captions``).
 
     Every row's image must exist under ``images``; an image without a caption is left out.
+
+    Introduced in the `gapkit embed` command.
     """
     folder = _folder(images, "images")
     if not _image_files(folder):
@@ -143,7 +147,9 @@ def pairs_inputs(images: str | Path, captions: str | Path) -> Inputs:
 
 def class_inputs(classes: str | Path, template: str) -> Inputs:
     """Images in one sub-folder per class, each paired with its class's prompt
-    (``gapkit embed --classes``); class names have ``_`` read as a space in prompts."""
+    (``gapkit embed --classes``); class names have ``_`` read as a space in prompts.
+
+    Introduced in the `gapkit embed` command."""
     folder = _folder(classes, "classes")
     if template.count("{}") != 1:
         raise EmbedError(f"the template must hold one {{}} for the class name: {template!r}")
@@ -167,7 +173,9 @@ def class_inputs(classes: str | Path, template: str) -> Inputs:
 
 def hub_reachable(timeout: float = 3.0) -> bool:
     """Whether the Hugging Face hub answers (or a proxy is set): if not, pretrained tags are
-    looked up in the local cache only, instead of a minute of retries."""
+    looked up in the local cache only, instead of a minute of retries.
+
+    Introduced in the `gapkit embed` command."""
     if os.environ.get("HF_HUB_OFFLINE", "").strip() not in ("", "0"):
         return False
     if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY")):
@@ -267,7 +275,9 @@ class _ImageFiles(torch.utils.data.Dataset):
 
 
 def load_image(path: Path) -> Image.Image:
-    """An image file as RGB, fully decoded (a truncated file fails here, not later)."""
+    """An image file as RGB, fully decoded (a truncated file fails here, not later).
+
+    Introduced in the `gapkit embed` command."""
     with Image.open(path) as image:
         return image.convert("RGB")
 
@@ -276,7 +286,9 @@ def load_image(path: Path) -> Image.Image:
 
 
 def work_folder(out: Path) -> Path:
-    """Where the shards of ``out`` wait until the run is complete."""
+    """Where the shards of ``out`` wait until the run is complete.
+
+    Introduced in the `gapkit embed` command."""
     return out.with_name(out.name + ".parts")
 
 

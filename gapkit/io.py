@@ -25,7 +25,8 @@ _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
 
 @dataclass(frozen=True)
 class NpyHeader:
-    """Where the numbers of a ``.npy`` file start, and what they are."""
+    """Where the numbers of a ``.npy`` file start, and what they are (the `gapkit measure`
+    command reads files of any size with it)."""
 
     path: Path
     shape: tuple[int, ...]
@@ -184,6 +185,8 @@ def rows(a, index) -> np.ndarray:
 
     For an ``OnDisk`` array and a slice, the rows come in a reused buffer (valid until the
     next read of that array), so a pass over a large file holds one chunk at a time.
+
+    Introduced in the landing page.
     """
     if isinstance(a, OnDisk) and isinstance(index, slice):
         return a.read(index)
@@ -243,7 +246,9 @@ def load_pairs(*paths: str | Path) -> tuple[OnDisk, OnDisk]:
 
 
 def save_npy_atomic(array: np.ndarray, path: str | Path) -> Path:
-    """``np.save`` to a temporary name, then a rename: a reader never sees half a file."""
+    """``np.save`` to a temporary name, then a rename: a reader never sees half a file.
+
+    Introduced in the `gapkit embed` command."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     with open(partial, "wb") as f:

@@ -37,6 +37,8 @@ def as_numpy(a: ArrayLike, name: str = "array") -> np.ndarray:
 
     float32 stays float32 (half the memory of a whole array); anything else becomes float64.
     ``normalize_rows`` then computes in float64.
+
+    Used by every metric to read its input (chapter 1).
     """
     if hasattr(a, "detach"):  # a torch tensor, on any device
         a = a.detach().cpu().numpy()
@@ -95,7 +97,9 @@ def _rows(a, rows, name: str) -> np.ndarray:
 
 
 def paired(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Check that x and y pair row by row in one space, and L2-normalise both (in memory)."""
+    """Check that x and y pair row by row in one space, and L2-normalise both (in memory).
+
+    Introduced in the landing page."""
     _check_pair(x, y)
     return normalize_rows(x, "x"), normalize_rows(y, "y")
 
@@ -131,24 +135,30 @@ def _mean_cosine_from_sum(total: np.ndarray, n: int) -> float:
 
 
 def gap_vector(x: ArrayLike, y: ArrayLike) -> np.ndarray:
-    """Δ = mean(x) − mean(y) of the L2-normalised rows: the modality gap as a vector."""
+    """Δ = mean(x) − mean(y) of the L2-normalised rows: the modality gap as a vector.
+
+    Introduced in the landing page."""
     s = _sums(x, y)
     return (s.sum_x - s.sum_y) / s.n
 
 
 def centroid_distance(x: ArrayLike, y: ArrayLike) -> float:
-    """‖Δ‖, the distance between the two modalities' centroids (the paper's gap)."""
+    """‖Δ‖, the distance between the two modalities' centroids (the paper's gap).
+
+    Introduced in the landing page."""
     return float(np.linalg.norm(gap_vector(x, y)))
 
 
 def paired_cosine(x: ArrayLike, y: ArrayLike) -> float:
-    """Mean cosine similarity of the true pairs, (1/N) Σ cos(x_i, y_i)."""
+    """Mean cosine similarity of the true pairs, (1/N) Σ cos(x_i, y_i) (chapter 1)."""
     s = _sums(x, y)
     return s.paired_cos / s.n
 
 
 def mean_cosine(x: ArrayLike) -> float:
-    """Mean cosine between distinct rows of one modality, from the sum vector in O(N·D)."""
+    """Mean cosine between distinct rows of one modality, from the sum vector in O(N·D).
+
+    Introduced in chapter 2 (The cone effect)."""
     _check_shape(x, "x")
     total = np.zeros(x.shape[1])
     for rows in _chunks(len(x)):
@@ -162,6 +172,8 @@ def rmg(x: ArrayLike, y: ArrayLike) -> float:
     mean d over true pairs / (mean d within each modality, averaged over both + that same
     mean over true pairs). 0 when pairs coincide; near 1 when pairs are far apart compared
     with how spread out each modality is.
+
+    Introduced in chapter 1 (The gap).
     """
     s = _sums(x, y)
     return _rmg(s)
@@ -176,7 +188,9 @@ def _rmg(s: _Sums) -> float:
 
 
 def alignment(x: ArrayLike, y: ArrayLike, alpha: float = 2.0) -> float:
-    """Wang & Isola's alignment, (1/N) Σ ‖x_i − y_i‖^α (lower: pairs closer)."""
+    """Wang & Isola's alignment, (1/N) Σ ‖x_i − y_i‖^α (lower: pairs closer).
+
+    Chapter 1 reports it through ``measure``."""
     n, _ = _check_pair(x, y)
     total = 0.0
     for rows in _chunks(n):
@@ -195,7 +209,8 @@ def _sample(n: int, size: int, seed: int) -> np.ndarray:
 def uniformity(x: ArrayLike, t: float = 2.0, max_rows: int = 1024, seed: int = 0) -> float:
     """Wang & Isola's uniformity, log mean over i≠j of exp(−t‖x_i − x_j‖²) (lower: spread).
 
-    Exact for N <= max_rows; otherwise on a seeded random subset of max_rows rows.
+    Exact for N <= max_rows; otherwise on a seeded random subset of max_rows rows. Chapter 1
+    reports it through ``measure``.
     """
     _check_shape(x, "x")
     rows = _rows(x, _sample(len(x), max_rows, seed), "x")
@@ -215,6 +230,8 @@ def linear_separability(x: ArrayLike, y: ArrayLike, max_pairs: int = 1000,
 
     Pairs are split 70/30 as pairs (both halves of a pair on the same side); at most
     ``max_pairs`` pairs, drawn at random, are used. 0.5 is chance, 1.0 perfectly separable.
+
+    Introduced in chapter 1 (The gap).
     """
     n, _ = _check_pair(x, y)
     if n < 4:
@@ -233,7 +250,8 @@ def linear_separability(x: ArrayLike, y: ArrayLike, max_pairs: int = 1000,
 
 def recall_at_k(x: ArrayLike, y: ArrayLike, k: int = 1, max_queries: int = 1000,
                 seed: int = 0) -> float:
-    """Image-to-text retrieval: the fraction of x_i whose own y_i ranks in the top k of all y.
+    """Image-to-text retrieval: the fraction of x_i whose own y_i ranks in the top k of all y
+    (chapter 1).
 
     Queries: all rows when N <= max_queries, else a seeded random subset; candidates are
     always all N rows, read in chunks and compared in float32. Ties (cosines within
@@ -285,7 +303,7 @@ LABELS = {
 
 @dataclass(frozen=True)
 class Measurement:
-    """Every metric of a paired set, as ``measure`` returns it."""
+    """Every metric of a paired set, as ``measure`` returns it (chapter 1)."""
 
     n: int
     dim: int
@@ -339,7 +357,9 @@ def measure(x: ArrayLike, y: ArrayLike, seed: int = 0,
 
 
 def markdown_table(measurements: dict[str, Measurement], digits: int = 3) -> str:
-    """One row per metric and one column per named measurement, as a Markdown table."""
+    """One row per metric and one column per named measurement, as a Markdown table.
+
+    Introduced in chapter 1 (The gap)."""
     names = list(measurements)
     lines = ["| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for key, label in LABELS.items():
@@ -352,7 +372,9 @@ def markdown_table(measurements: dict[str, Measurement], digits: int = 3) -> str
 def bootstrap(metric, x: ArrayLike, y: ArrayLike, resamples: int = 200,
               seed: int = 0) -> np.ndarray:
     """``metric(x[i], y[i])`` over ``resamples`` resamplings of the pairs with replacement:
-    how much the number would move with another sample of the same size."""
+    how much the number would move with another sample of the same size.
+
+    Introduced in chapter 1 (The gap)."""
     x, y = paired(x, y)
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(x), size=(resamples, len(x)))

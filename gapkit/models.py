@@ -50,6 +50,8 @@ def load(name: str, pretrained: str | Path | None = None,
     the network), or the path of a checkpoint file saved earlier (works offline).
     ``image_size`` builds the image tower for smaller (or larger) inputs than its default,
     which keeps random-weight experiments with big architectures cheap on a CPU.
+
+    Introduced in the landing page.
     """
     if name not in open_clip.list_models():
         raise ValueError(f"unknown open_clip model {name!r}; "
@@ -69,12 +71,16 @@ def load(name: str, pretrained: str | Path | None = None,
 
 
 def save(model: torch.nn.Module, path: str | Path) -> Path:
-    """Save the weights where ``load(name, pretrained=path)`` finds them (atomic write)."""
+    """Save the weights where ``load(name, pretrained=path)`` finds them (atomic write).
+
+    The `gapkit embed` command and the training cache write with it."""
     return save_atomic(model.state_dict(), path)
 
 
 def save_atomic(obj, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file, then a rename: a reader never sees half a file."""
+    """``torch.save`` to a temporary file, then a rename: a reader never sees half a file.
+
+    Used when training the book's CLIP (the page 'The book's world and its CLIP')."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
@@ -84,7 +90,9 @@ def save_atomic(obj, path: str | Path) -> Path:
 
 
 def image_transform(model: torch.nn.Module) -> v2.Compose:
-    """The model's own input transform for image tensors in [0, 1] (resize, then normalise)."""
+    """The model's own input transform for image tensors in [0, 1] (resize, then normalise).
+
+    Used when training the book's CLIP (the page 'The book's world and its CLIP')."""
     cfg = open_clip.get_model_preprocess_cfg(model)
     return v2.Compose([v2.Resize(cfg["size"], antialias=True),
                        v2.Normalize(mean=cfg["mean"], std=cfg["std"])])
@@ -98,13 +106,17 @@ def _encode(encoder, batches, numpy: bool):
 
 
 def device_of(model: torch.nn.Module) -> torch.device:
-    """The device that holds the model's weights."""
+    """The device that holds the model's weights.
+
+    Used when training the book's CLIP (the page 'The book's world and its CLIP')."""
     return next(model.parameters()).device
 
 
 def encode_images(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 512,
                   numpy: bool = True) -> np.ndarray | torch.Tensor:
-    """L2-normalised image embeddings of images in [0, 1], shape (n, 3, h, w), in batches."""
+    """L2-normalised image embeddings of images in [0, 1], shape (n, 3, h, w), in batches.
+
+    Introduced in chapter 1 (The gap)."""
     if images.ndim != 4 or images.shape[1] != 3:
         raise ValueError(f"images must have shape (n, 3, height, width), got {tuple(images.shape)}")
     transform, device = image_transform(model), device_of(model)
@@ -113,7 +125,9 @@ def encode_images(model: torch.nn.Module, images: torch.Tensor, batch_size: int 
 
 
 def tokenize(model: torch.nn.Module, texts: Sequence[str]) -> torch.Tensor:
-    """open_clip's BPE tokens of ``texts``, cut to the model's context length."""
+    """open_clip's BPE tokens of ``texts``, cut to the model's context length.
+
+    Used when training the book's CLIP (the page 'The book's world and its CLIP')."""
     if isinstance(texts, str):
         raise TypeError("texts must be a list of strings, not one string")
     return open_clip.tokenize(list(texts), context_length=model.context_length)
@@ -121,7 +135,9 @@ def tokenize(model: torch.nn.Module, texts: Sequence[str]) -> torch.Tensor:
 
 def encode_texts(model: torch.nn.Module, texts: Sequence[str] | torch.Tensor,
                  batch_size: int = 512, numpy: bool = True) -> np.ndarray | torch.Tensor:
-    """L2-normalised text embeddings of a list of strings (or of ready tokens), in batches."""
+    """L2-normalised text embeddings of a list of strings (or of ready tokens), in batches.
+
+    Introduced in chapter 1 (The gap)."""
     tokens = texts if isinstance(texts, torch.Tensor) else tokenize(model, texts)
     device = device_of(model)
     batches = (chunk.to(device) for chunk in tokens.split(batch_size))

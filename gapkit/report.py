@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence], digits: int = 3) -> str:
-    """A Markdown table; floats are written with ``digits`` decimals, the rest as text."""
+    """A Markdown table; floats are written with ``digits`` decimals, the rest as text.
+
+    Introduced in chapter 1 (The gap)."""
     if any(len(row) != len(header) for row in rows):
         raise ValueError(f"every row needs {len(header)} cells, one per column")
 

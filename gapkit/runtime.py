@@ -28,6 +28,8 @@ def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA) and ask torch for deterministic kernels.
 
     The same seed on the same machine gives the same numbers, run after run.
+
+    Introduced in the landing page.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
@@ -80,6 +82,8 @@ def cache_dir() -> Path:
     """The folder for downloads and checkpoints, created if missing.
 
     ``GAPKIT_CACHE`` if set, else ``$XDG_CACHE_HOME/gapkit`` (``~/.cache/gapkit``).
+
+    Every page's downloads and trained models live here (the landing page).
     """
     configured = os.environ.get("GAPKIT_CACHE", "").strip()
     if configured:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 class ShiftedCosines:
-    """cos(x'_i, y'_j) for x', y' = ``geometry.shift(x, y, δ, direction=u, move=...)``.
+    """cos(x'_i, y'_j) for x', y' = ``geometry.shift(x, y, δ, direction=u, move=...)``
+    (chapter 5).
 
     With x' ∝ x − a·u and y' ∝ y + c·u (unit rows, unit u):
     x'·y' = (x·y + c x·u − a u·y − ac) / (‖x − a u‖ ‖y + c u‖), where
@@ -48,7 +49,9 @@ class ShiftedCosines:
 
 
 def best_delta(deltas: ArrayLike, scores: ArrayLike) -> float:
-    """The δ of the highest score; among equal scores the smallest shift (least ``abs(δ)``)."""
+    """The δ of the highest score; among equal scores the smallest shift (least ``abs(δ)``).
+
+    Introduced in chapter 5 (Shifting the gap)."""
     deltas, scores = np.asarray(deltas, dtype=np.float64), np.asarray(scores)
     if deltas.shape != scores.shape or deltas.ndim != 1 or len(deltas) == 0:
         raise ValueError("deltas and scores must be two 1-D arrays of the same length")
@@ -59,7 +62,9 @@ def best_delta(deltas: ArrayLike, scores: ArrayLike) -> float:
 def retrieval_curves(x: ArrayLike, y: ArrayLike, deltas: ArrayLike, direction: ArrayLike,
                      move: str = "both") -> np.ndarray:
     """Recall@1 of paired (x, y) after each shift: shape (len(deltas), 2), columns
-    x → y and y → x."""
+    x → y and y → x.
+
+    Introduced in chapter 5 (Shifting the gap)."""
     cosines = ShiftedCosines(x, y, direction)
     return np.array([[metrics.top1_of_cosines(c).mean(), metrics.top1_of_cosines(c.T).mean()]
                      for c in (cosines(delta, move) for delta in deltas)])
@@ -68,7 +73,7 @@ def retrieval_curves(x: ArrayLike, y: ArrayLike, deltas: ArrayLike, direction: A
 @dataclass(frozen=True)
 class SplitResult:
     """One split's recall@1 on its test part (columns x → y, y → x), at δ = 0, at δ
-    chosen on the fit part, and at δ chosen on the test part itself (optimistic)."""
+    chosen on the fit part, and at δ chosen on the test part itself (optimistic); chapter 5."""
 
     baseline: np.ndarray
     held_out: np.ndarray
@@ -81,7 +86,9 @@ def held_out_split(x: ArrayLike, y: ArrayLike, fit: np.ndarray, test: np.ndarray
                    deltas: ArrayLike, move: str = "both") -> SplitResult:
     """Fit Δ̂ and δ on the pairs ``fit`` and score the pairs ``test``; beside it, the
     paper's procedure, Δ̂ and δ both taken from ``test``. The held-out choice reads no row
-    of ``test``."""
+    of ``test``.
+
+    Introduced in chapter 5 (Shifting the gap)."""
     x, y = metrics.paired(x, y)
     fit, test = np.asarray(fit), np.asarray(test)
     if np.intersect1d(fit, test).size:
@@ -100,7 +107,9 @@ def held_out_split(x: ArrayLike, y: ArrayLike, fit: np.ndarray, test: np.ndarray
 
 
 def halves(n: int, splits: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``splits`` random splits of ``range(n)`` into two halves (fit, test), seeded."""
+    """``splits`` random splits of ``range(n)`` into two halves (fit, test), seeded.
+
+    Introduced in chapter 1 (The gap)."""
     if n < 4 or splits < 1:
         raise ValueError(f"need at least 4 items and 1 split, got {n} and {splits}")
     rng = np.random.default_rng(seed)
@@ -111,7 +120,7 @@ def halves(n: int, splits: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndar
 def zero_shot_correct(images: ArrayLike, prompts: ArrayLike, labels: ArrayLike,
                       deltas: ArrayLike, direction: ArrayLike,
                       move: str = "both") -> np.ndarray:
-    """Whether each image's zero-shot prediction is right after each shift: a boolean
+    """Whether each image's zero-shot prediction is right after each shift (chapter 5): a boolean
     array of shape (len(deltas), number of images)."""
     cosines = ShiftedCosines(images, prompts, direction)
     labels = np.asarray(labels)
@@ -122,7 +131,8 @@ def zero_shot_correct(images: ArrayLike, prompts: ArrayLike, labels: ArrayLike,
 class ZeroShotChoice:
     """Test accuracy of zero-shot classification at δ = 0, at δ chosen on validation
     images (held out), and at δ chosen on the test images themselves (optimistic), with
-    paired-bootstrap 95% intervals of each change; ``curve`` is test accuracy per δ."""
+    paired-bootstrap 95% intervals of each change; ``curve`` is test accuracy per δ
+    (chapter 5)."""
 
     default: float
     held_out: float
@@ -139,7 +149,9 @@ def choose_zero_shot(prompts: ArrayLike, direction: ArrayLike, validation: tuple
                      seed: int = 0) -> ZeroShotChoice:
     """Pick δ for zero-shot classification on ``validation = (images, labels)`` and report
     it on ``test = (images, labels)``, beside the δ the test set itself would pick (the
-    paper's Table 1 procedure). Δ̂ (``direction``) is fitted elsewhere."""
+    paper's Table 1 procedure). Δ̂ (``direction``) is fitted elsewhere.
+
+    Introduced in chapter 5 (Shifting the gap)."""
     deltas = np.asarray(deltas, dtype=np.float64)
     if not (deltas == 0).any():
         raise ValueError("deltas must include 0, the unshifted model")

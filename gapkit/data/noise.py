@@ -14,6 +14,8 @@ def noise_images(n: int, size: int = 224, seed: int = 0) -> torch.Tensor:
 
     Standard normal is what a normalised photo looks like to the encoder's first layer,
     without any content.
+
+    Introduced in the landing page.
     """
     if n < 1 or size < 1:
         raise ValueError(f"need n >= 1 and size >= 1, got n={n}, size={size}")
@@ -28,6 +30,8 @@ def random_tokens(n: int, context_length: int = 77, seed: int = 0,
     Each row is ``<start> t_1 … t_k <end> 0 …`` with k uniform in [min_words, max_words]
     and t_i drawn from open_clip's vocabulary, so text towers that pool at the
     end-of-text token read them exactly as they read a tokenised caption.
+
+    Introduced in the landing page.
     """
     if not 1 <= min_words <= max_words <= context_length - 2:
         raise ValueError(f"need 1 <= min_words <= max_words <= context_length - 2, got "

@@ -56,14 +56,19 @@ PAPER_N = {"clip": 500, "convirt": 500, "videoclip": 100, "clasp": 99}
 
 
 class DataUnavailable(RuntimeError):
-    """No copy of a data file could be found or downloaded."""
+    """No copy of a data file could be found or downloaded.
+
+    Raised by ``paper_features`` (chapter 1) when no copy can be had."""
 
 
 class ChecksumError(ValueError):
-    """A data file's SHA-256 differs from the pinned one."""
+    """A data file's SHA-256 differs from the pinned one.
+
+    Raised by ``paper_features`` (chapter 1) for a corrupt file."""
 
 
 def sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks: how a paper file is verified (chapter 1)."""
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
@@ -72,7 +77,8 @@ def sha256(path: Path) -> str:
 
 
 def download(url: str, destination: Path, expected_sha256: str, timeout: float = 60) -> Path:
-    """Fetch ``url`` to ``destination``, verified, via a temporary file and an atomic rename.
+    """Fetch ``url`` to ``destination``, verified, via a temporary file and an atomic rename
+    (the paper's files, chapter 1).
 
     Raises ``DataUnavailable`` when the server cannot be reached or the transfer breaks off,
     ``ChecksumError`` when the bytes are not the expected ones; neither leaves a file behind.
@@ -103,7 +109,8 @@ def download(url: str, destination: Path, expected_sha256: str, timeout: float =
 
 
 def paper_file(name: str, base_url: str = BASE_URL) -> Path:
-    """The verified local path of ``features_<name>.npy``, downloading it if needed."""
+    """The verified local path of ``features_<name>.npy``, downloading it if needed; what
+    ``paper_features`` (chapter 1) reads."""
     if name not in PAPER_FEATURES:
         raise ValueError(f"unknown feature set {name!r}: choose from {list(PAPER_FEATURES)}")
     filename, expected = f"features_{name}.npy", PAPER_FEATURES[name][3]
@@ -125,7 +132,9 @@ def paper_file(name: str, base_url: str = BASE_URL) -> Path:
 
 def paper_available(name: str, base_url: str = BASE_URL) -> bool:
     """Whether ``paper_features(name)`` gives the paper's own file (downloading it if needed)
-    rather than the fallback."""
+    rather than the fallback.
+
+    Introduced in chapter 1 (The gap)."""
     try:
         paper_file(name, base_url)
     except DataUnavailable:
@@ -134,7 +143,9 @@ def paper_available(name: str, base_url: str = BASE_URL) -> bool:
 
 
 def paper_features(name: str, base_url: str = BASE_URL) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)``: the paper's paired embeddings for ``name`` (see ``PAPER_FEATURES``)."""
+    """``(x, y)``: the paper's paired embeddings for ``name`` (see ``PAPER_FEATURES``).
+
+    Introduced in chapter 1 (The gap)."""
     try:
         path = paper_file(name, base_url)
     except DataUnavailable as error:

@@ -37,7 +37,9 @@ ATTRIBUTES = ("shape", "color", "size", "position")
 
 @dataclass
 class Batch:
-    """A batch of the world: images, their attributes and the index of their caption."""
+    """A batch of the world: images, their attributes and the index of their caption.
+
+    Introduced in the page 'The book's world and its CLIP'."""
 
     images: torch.Tensor  # (n, 3, side, side), float in [0, 1]
     attributes: torch.Tensor  # (n, 4) long: shape, colour, size, position indices
@@ -50,7 +52,9 @@ class Batch:
 
 @dataclass(frozen=True)
 class World:
-    """The attribute values, the image side and the amount of jitter and noise."""
+    """The attribute values, the image side and the amount of jitter and noise.
+
+    Introduced in the page 'The book's world and its CLIP'."""
 
     shapes: tuple[str, ...] = SHAPES
     colors: tuple[str, ...] = tuple(COLORS)
