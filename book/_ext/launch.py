@@ -1,5 +1,5 @@
-"""Launch buttons that open runnable notebooks, the repository's address written once, and
-the student edition.
+"""Launch buttons that open runnable notebooks, the repository's address written once, the
+student edition, and the single-page build behind ``make pdf``.
 
 The theme's Colab and Binder buttons point at the page's source, a MyST ``.md`` file that
 Colab cannot open. ``make book`` writes every executed page as an ``.ipynb`` with a first
@@ -68,7 +68,18 @@ def drop_solutions(app, doctree) -> None:
                     dropping = False
 
 
+def share_html_visitors(app) -> None:
+    """The single-page build (``make pdf``) renders the nodes that extensions taught the
+    HTML builder (sphinx-proof's theorems, for one), as the HTML builder does."""
+    if app.builder.name != "singlehtml":
+        return
+    handlers = app.registry.translation_handlers
+    for node, visitors in handlers.get("html", {}).items():
+        handlers.setdefault("singlehtml", {}).setdefault(node, visitors)
+
+
 def setup(app):
+    app.connect("builder-inited", share_html_visitors)
     app.connect("doctree-read", drop_solutions)
     app.add_config_value("launch_branch", "notebooks", "html")
     app.connect("source-read", fill_repository)
