@@ -71,7 +71,7 @@ launch-notebooks: $(STAMP)
 pdf: $(STAMP) $(ASSETS)/.stamp
 	$(BIN)/jupyter-book build . --builder singlehtml --path-output _build/pdf
 	CHROMIUM="$(or $(CHROMIUM),$$(command -v chromium))" $(PY) book/pdf.py \
-		_build/pdf/_build/singlehtml/index.html _build/mind-the-gap.pdf
+		_build/pdf/_build/singlehtml _build/mind-the-gap.pdf
 
 # --keep-going runs every check and still fails when one of them fails.
 test: $(STAMP)

@@ -1,4 +1,7 @@
-"""Print the single-page build of the book to PDF: ``python book/pdf.py PAGE.html OUT.pdf``.
+"""Print the single-page build of the book to PDF: ``python book/pdf.py FOLDER OUT.pdf``.
+
+``FOLDER`` is the output of ``jupyter-book build --builder singlehtml``; the book is the page
+named after the root of ``_toc.yml``.
 
 Uses the Chromium named by ``CHROMIUM`` through Playwright, as the site tests do. Explorers
 print the figure they show first; their controls are left out of print.
@@ -7,10 +10,14 @@ print the figure they show first; their controls are left out of print.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
+import yaml
 from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PRINT_CSS = ".gapkit-explorer-controls, .header-article, .bd-sidebar-primary, " \
             ".bd-sidebar-secondary, .prev-next-area { display: none !important; }"
@@ -36,6 +43,11 @@ def print_pdf(page_path: Path, out: Path) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
-        sys.exit("usage: python book/pdf.py PAGE.html OUT.pdf")
-    print_pdf(Path(sys.argv[1]), Path(sys.argv[2]))
+        sys.exit("usage: python book/pdf.py SINGLEHTML_FOLDER OUT.pdf")
+    folder, root = Path(sys.argv[1]), yaml.safe_load((ROOT / "_toc.yml").read_text())["root"]
+    # The single page links its styles and figures relative to the folder's top, though
+    # it is written under the root's own path (book/intro.html): print a copy from the top.
+    printable = folder / "book.html"
+    shutil.copyfile(folder / f"{root}.html", printable)
+    print_pdf(printable, Path(sys.argv[2]))
     print(f"wrote {sys.argv[2]}")
