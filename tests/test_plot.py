@@ -90,3 +90,28 @@ def test_sphere_draws_points_pairs_and_paths():
     # wireframe, 6 pair lines, 6 paths; two scatters
     assert len(ax.lines) == 12 and ax.get_title() == "toy"
     plt.close("all")
+
+
+def test_pairs_frame_shows_the_chosen_number_of_pairs():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(80, 6)), rng.normal(size=(80, 6)) + 1
+    for pairs, shown in ((20, 20), (500, 80)):
+        fig = plot.pairs_frame(x, y, pairs, "set", names=("X-ray", "report"))
+        ax = fig.axes[0]
+        scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert [len(s.get_offsets()) for s in scatters] == [shown, shown]
+        assert ax.get_title() == f"set: {shown} pairs"
+        assert ax.get_legend().get_texts()[0].get_text() == "X-ray"
+        plt.close(fig)
+
+
+def test_cone_frame_shows_the_chosen_layer_and_marks_it():
+    cosines = [np.full(10, 0.1 * k) for k in range(4)]
+    fig = plot.cone_frame(cosines, 2, "relu")
+    left, right = fig.axes
+    assert left.get_title() == "after 2 layer(s): mean 0.20"
+    trace, marker = right.lines
+    assert np.allclose(trace.get_ydata(), [0, 0.1, 0.2, 0.3])
+    assert list(marker.get_xdata()) == [2] and np.isclose(marker.get_ydata()[0], 0.2)
+    assert right.get_title() == "relu"
+    plt.close(fig)
