@@ -5,7 +5,7 @@ from docutils import nodes
 from docutils.utils import new_document
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
-import alt_text  # noqa: E402
+import accessibility as alt_text  # noqa: E402
 
 
 def page():
