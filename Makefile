@@ -23,9 +23,12 @@ install: $(STAMP)
 
 # What the website serves itself (no CDN): require.js, the ipywidgets HTML manager and
 # MathJax from the npm registry (versions in book/site/package-lock.json), and the logo.
+# axe-core, also from npm, stays in $(ASSETS)/npm: the site tests inject it, the site never
+# serves it. book/_ext/static (the accessibility extension's CSS and JS) is a dependency so
+# that a change to it makes a fresh site.
 ASSETS := _build/assets
 $(ASSETS)/.stamp: Makefile book/site/package.json book/site/package-lock.json book/site/widgets-config.js \
-		gapkit/plot.py | $(STAMP)
+		gapkit/plot.py $(wildcard book/_ext/static/*) | $(STAMP)
 	# Sphinx copies static files only when a page changes: new assets mean a fresh site
 	# (executed notebooks stay cached in _build/.jupyter_cache, so this is quick).
 	rm -rf $(ASSETS) _build/html && mkdir -p $(ASSETS)/npm $(ASSETS)/static/mathjax
