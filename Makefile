@@ -29,9 +29,12 @@ install: $(STAMP)
 
 # What the website serves itself (no CDN): require.js, the ipywidgets HTML manager and
 # MathJax from the npm registry (versions in book/site/package-lock.json), and the logo.
+# axe-core, also from npm, stays in $(ASSETS)/npm: the site tests inject it, the site never
+# serves it. book/_ext/static (the accessibility extension's CSS and JS) is a dependency so
+# that a change to it makes a fresh site.
 ASSETS := _build/assets
 $(ASSETS)/.stamp: Makefile book/site/package.json book/site/package-lock.json book/site/widgets-config.js \
-		gapkit/plot.py | $(STAMP)
+		gapkit/plot.py $(wildcard book/_ext/static/*) | $(STAMP)
 	# Sphinx copies static files only when a page changes: new assets mean a fresh site
 	# (executed notebooks stay cached in _build/.jupyter_cache, so this is quick).
 	rm -rf $(ASSETS) _build/html && mkdir -p $(ASSETS)/npm $(ASSETS)/static/mathjax
@@ -78,8 +81,17 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory --keep-going lint unit notebooks book-strict
 	$(MAKE) --no-print-directory site
 
+# Chapter code is also linted as a reader meets it (jupytext's .ipynb of every executable
+# page) and at the content column's width, 80 characters. Not asked of chapters: zip(strict=)
+# (B905) and binding a lambda's loop variable when the lambda runs inside the loop (B023).
+# Chapters still to be folded to 80 columns (issue 12) are listed with what they may break.
+CHAPTER_LINT_PENDING := {"_build/lint/chapters/0[34]_*.ipynb" = ["E501"], \
+	"_build/lint/chapters/05_*.ipynb" = ["E501", "I001"]}
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(PY) tests/chapters.py _build/lint > /dev/null
+	$(BIN)/ruff check --line-length 80 --ignore B905,B023 \
+		--config 'lint.per-file-ignores = $(CHAPTER_LINT_PENDING)' _build/lint/*/*.ipynb
 
 unit: $(STAMP)
 	$(PY) -m pytest tests --ignore=tests/site

@@ -66,6 +66,14 @@ def pairwise_cosines(h: torch.Tensor | np.ndarray) -> np.ndarray:
     return (unit @ unit.T)[np.triu_indices(len(unit), k=1)]
 
 
+def layer_cosines(activation: str, bias: bool = True, depth: int = 25, width: int = 512,
+                  n: int = 300) -> list[np.ndarray]:
+    """The pairwise cosines of the inputs and of each layer's outputs of one random MLP
+    (``layer_outputs``, seed 0): the data of chapter 2's explorer."""
+    return [pairwise_cosines(h).astype(np.float32)
+            for h in layer_outputs(activation, bias, depth, width, n)]
+
+
 def relu_cosine_map(rho: np.ndarray | float) -> np.ndarray:
     """Expected cosine after a wide random ReLU layer, for inputs of cosine ``rho``.
 

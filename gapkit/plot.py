@@ -181,6 +181,34 @@ def cosine_histograms(cosines: dict[str, dict[int, np.ndarray]], bins: int = 60)
     return fig
 
 
+def pairs_frame(x: ArrayLike, y: ArrayLike, pairs: int, title: str,
+                names: tuple[str, str] = ("image", "text")) -> plt.Figure:
+    """Chapter 1's explorer: the first ``pairs`` pairs of (x, y) drawn by ``paired_scatter``
+    (PCA of those pairs), as a figure of its own."""
+    n = min(int(pairs), len(x))
+    fig = plt.figure(figsize=(4.8, 3.8), constrained_layout=True)
+    paired_scatter(np.asarray(x)[:n], np.asarray(y)[:n], ax=fig.add_subplot(),
+                   title=f"{title}: {n} pairs", names=names)
+    return fig
+
+
+def cone_frame(cosines: list[np.ndarray], depth: int, label: str) -> plt.Figure:
+    """Chapter 2's explorer: the histogram of the pairwise cosines after ``depth`` layers
+    (left) and the mean cosine after every layer with ``depth`` marked (right);
+    ``cosines[k]`` holds the pairwise cosines after layer k (0: the inputs)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3), constrained_layout=True)
+    chosen = cosines[depth]
+    left.hist(chosen, bins=60, range=(-1, 1), color=MODALITY_COLORS[0])
+    left.set(xlabel="cosine", yticks=[],
+             title=f"after {depth} layer(s): mean {chosen.mean():.2f}")
+    means = [c.mean() for c in cosines]
+    right.plot(range(len(means)), means, marker="o", markersize=3, color="0.3")
+    right.plot(depth, means[depth], "o", color=MODALITY_COLORS[1], markersize=9)
+    right.set(xlabel="number of layers", ylabel="mean cosine", ylim=(-0.05, 1.05),
+              title=label)
+    return fig
+
+
 def gap_plane(direction: np.ndarray, points: np.ndarray) -> np.ndarray:
     """A (D, 2) projection: the unit gap direction, then the main direction of spread of
     ``points`` orthogonal to it (chapter 5), so a shift along the gap moves sideways."""

@@ -46,6 +46,15 @@ def test_pairwise_cosines_counts_each_pair_once():
     assert values.shape == (6,) and np.allclose(values, 0)
 
 
+def test_layer_cosines_are_the_pairwise_cosines_of_each_layer():
+    values = cone.layer_cosines("relu", bias=False, depth=3, width=32, n=10)
+    outputs = cone.layer_outputs("relu", False, 3, 32, 10)
+    assert len(values) == 4 and all(v.shape == (45,) for v in values)
+    for v, h in zip(values, outputs, strict=True):
+        np.testing.assert_allclose(v, cone.pairwise_cosines(h), atol=1e-6)
+    assert values[3].mean() > values[0].mean() + 0.3  # the cone closes
+
+
 def test_theorem1_probability_tends_to_one_and_fails_outside_its_condition():
     small, large = (cone.theorem1_probability(d, 0.5, trials=1000) for d in (8, 256))
     assert small < large and large > 0.99

@@ -90,3 +90,63 @@ def test_sphere_draws_points_pairs_and_paths():
     # wireframe, 6 pair lines, 6 paths; two scatters
     assert len(ax.lines) == 12 and ax.get_title() == "toy"
     plt.close("all")
+
+
+def test_pairs_frame_shows_the_chosen_number_of_pairs():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(80, 6)), rng.normal(size=(80, 6)) + 1
+    for pairs, shown in ((20, 20), (500, 80)):
+        fig = plot.pairs_frame(x, y, pairs, "set", names=("X-ray", "report"))
+        ax = fig.axes[0]
+        scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert [len(s.get_offsets()) for s in scatters] == [shown, shown]
+        assert ax.get_title() == f"set: {shown} pairs"
+        assert ax.get_legend().get_texts()[0].get_text() == "X-ray"
+        plt.close(fig)
+
+
+def test_cone_frame_shows_the_chosen_layer_and_marks_it():
+    cosines = [np.full(10, 0.1 * k) for k in range(4)]
+    fig = plot.cone_frame(cosines, 2, "relu")
+    left, right = fig.axes
+    assert left.get_title() == "after 2 layer(s): mean 0.20"
+    trace, marker = right.lines
+    assert np.allclose(trace.get_ydata(), [0, 0.1, 0.2, 0.3])
+    assert list(marker.get_xdata()) == [2] and np.isclose(marker.get_ydata()[0], 0.2)
+    assert right.get_title() == "relu"
+    plt.close(fig)
+
+
+# Colour-vision deficiency simulated with the matrices of Machado, Oliveira and Fernandes
+# (2009) at full severity, applied in linear RGB; distance is CIE76 ΔE in CIELAB.
+CVD = {"protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                      [-0.003882, -0.048116, 1.051998]],
+       "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                        [-0.011820, 0.042940, 0.968881]],
+       "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                      [0.004733, 0.691367, 0.303900]],
+       "typical": np.eye(3)}
+
+
+def seen_in_lab(color: str, vision: str) -> np.ndarray:
+    srgb = np.array(mpl.colors.to_rgb(color))
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    linear = np.clip(np.asarray(CVD[vision]) @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ linear / [0.95047, 1.0, 1.08883]
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def colour_distance(a: str, b: str, vision: str) -> float:
+    return float(np.linalg.norm(seen_in_lab(a, vision) - seen_in_lab(b, vision)))
+
+
+@pytest.mark.parametrize("vision", list(CVD))
+def test_modality_colours_stay_apart_with_colour_vision_deficiency(vision):
+    image, text = plot.MODALITY_COLORS
+    assert colour_distance(image, text, vision) > 40  # far apart, not merely different
+    # the check can fail: a red and a green that a deuteranope confuses
+    if vision == "deuteranopia":
+        assert colour_distance("#E41A1C", "#4DAF4A", vision) < 25 < colour_distance(
+            "#E41A1C", "#4DAF4A", "typical")

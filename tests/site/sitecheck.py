@@ -18,6 +18,10 @@ from pathlib import Path
 # Logged by pydata-sphinx-theme on a reader's first visit (no theme mode stored yet): the
 # theme's own message, not a defect of the book.
 KNOWN_CONSOLE_ERRORS = ("Got invalid theme mode: . Resetting to auto.",)
+# axe-core, the accessibility engine, from the site's npm assets (`make assets`); it is
+# injected into each page by the checks, never published with the site.
+AXE = Path(__file__).resolve().parents[2] / "_build/assets/npm/node_modules/axe-core/axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -70,6 +74,9 @@ class Report:
     animations_not_moving: int = 0
     explorer_controls: int = 0
     dead_controls: list[str] = field(default_factory=list)
+    accessibility: list[str] = field(default_factory=list)  # axe-core's WCAG A/AA violations
+    file_name_alts: list[str] = field(default_factory=list)
+    wide_code: list[str] = field(default_factory=list)  # code cells that scroll sideways
 
 
 def inspect(browser, url: str, screenshot: Path | None = None,
@@ -95,6 +102,7 @@ def inspect(browser, url: str, screenshot: Path | None = None,
     page.route("**/*", route)
     page.goto(url, wait_until="networkidle")
     page.wait_for_timeout(500)  # MathJax and the widget manager finish after the load
+    report.accessibility = accessibility_violations(page)
     main = page.locator("main")
     report.images = main.locator("img").count()
     report.broken_images = page.evaluate("""() => [...document.querySelectorAll('main img')]
@@ -108,12 +116,39 @@ def inspect(browser, url: str, screenshot: Path | None = None,
     report.downloads = page.evaluate("""() => [...document.querySelectorAll(
         '.dropdown-download-buttons a')].map(a => a.href)""")
     report.animations_not_moving = count_frozen_animations(page)
+    report.file_name_alts = page.evaluate(r"""() => [...document.querySelectorAll('img')]
+        .map(img => img.getAttribute('alt') || '')
+        .filter(alt => /\.(png|jpe?g|svg|gif|webp)$/i.test(alt.trim()))""")
     report.explorer_controls, report.dead_controls = try_explorers(page, screenshot)
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(screenshot), full_page=True)
+    report.wide_code = wide_code_cells(page)
     context.close()
     return report
+
+
+def accessibility_violations(page) -> list[str]:
+    """Run axe-core on the page as it is shown; one line per WCAG 2 A/AA rule it breaks:
+    the rule, its impact, how many elements and the first of them."""
+    if not AXE.exists():
+        raise FileNotFoundError(f"{AXE} is missing: run `make assets` (npm ci in book/site)")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""tags => axe.run(document, {runOnly: {type: 'tag',
+        values: tags}, resultTypes: ['violations']}).then(r => r.violations.map(v =>
+        `${v.id} (${v.impact}): ${v.nodes.length} element(s), e.g. ` +
+        v.nodes[0].target.join(' ')))""", WCAG_AA)
+    return violations
+
+
+def wide_code_cells(page) -> list[str]:
+    """The first line of every code cell (folded ones opened) whose code is wider than the
+    column, so that it scrolls sideways."""
+    return page.evaluate("""() => {
+        document.querySelectorAll('main details').forEach(d => { d.open = true; });
+        return [...document.querySelectorAll('main .cell_input pre')]
+            .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+            .map(pre => pre.textContent.split('\\n')[0].slice(0, 80)); }""")
 
 
 def count_frozen_animations(page) -> int:
@@ -196,4 +231,6 @@ def problems(report: Report, expected: Expectations, pages: list[str],
         found.append("the page's explorer shows no controls")
     if report.dead_controls:
         found.append(f"controls that change no figure: {report.dead_controls}")
+    if report.file_name_alts:
+        found.append(f"images whose alt text is a file name: {report.file_name_alts[:3]}")
     return found

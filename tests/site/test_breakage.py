@@ -109,3 +109,54 @@ def test_an_explorer_control_must_change_its_figure(browser, broken_site, alive)
     report = sitecheck.inspect(browser, url + "explorer.html")
     assert report.explorer_controls == 1
     assert report.dead_controls == ([] if alive else ["level"])
+
+
+def intro_report(browser, copy, url, edit=None):
+    page = copy / "book" / "intro.html"
+    if edit is not None:
+        page.write_text(edit(page.read_text()))
+    return sitecheck.inspect(browser, url + "book/intro.html")
+
+
+def test_the_intact_copy_meets_wcag_and_its_code_fits(browser, broken_site):
+    report = intro_report(browser, *broken_site)
+    assert report.accessibility == [] and report.wide_code == []
+    assert report.images >= 1 and report.file_name_alts == []
+
+
+def test_an_image_without_alt_text_fails_the_accessibility_check(browser, broken_site):
+    report = intro_report(browser, *broken_site,
+                          edit=lambda html: re.sub(r'(<img\b[^>]*?) alt="[^"]*"', r"\1", html))
+    assert any(v.startswith("image-alt (critical)") for v in report.accessibility)
+
+
+def test_an_alt_text_that_is_a_file_name_fails(browser, broken_site):
+    report = intro_report(browser, *broken_site, edit=lambda html: re.sub(
+        r'(<img\b[^>]*?) alt="[^"]*"', r'\1 alt="../_images/8526fb3e.png"', html, count=1))
+    assert report.file_name_alts == ["../_images/8526fb3e.png"]
+    found = sitecheck.problems(report, sitecheck.Expectations.from_source(INTRO),
+                               ["book/intro.html"], notebook=True)
+    assert any("alt text is a file name" in p for p in found)
+
+
+def test_a_code_cell_wider_than_the_column_fails(browser, broken_site):
+    cell = ('<div class="cell_input docutils container"><div class="highlight"><pre>'
+            'answer = 42  # ' + "far too long " * 20 + "</pre></div></div>")
+    report = intro_report(browser, *broken_site,
+                          edit=lambda html: html.replace("</main>", cell + "</main>", 1))
+    assert report.wide_code == ["answer = 42  # " + ("far too long " * 20)[:65]]
+
+
+@pytest.mark.parametrize("labelled", [True, False])
+def test_an_explorer_control_needs_an_accessible_name(browser, broken_site, labelled):
+    copy, url = broken_site
+    explorer_page(copy, alive=True)
+    page = copy / "explorer.html"
+    html = page.read_text()
+    if not labelled:  # neither an aria-label nor a <label> around it
+        html = html.replace(' aria-label="level"', "").replace("<label>level ", "")
+        html = html.replace("</label>", "")
+    page.write_text(html.replace("<html>", '<html lang="en"><head><title>t</title></head>'))
+    violations = sitecheck.inspect(browser, url + "explorer.html").accessibility
+    unnamed = [v for v in violations if v.startswith(("label (", "aria-input-field-name"))]
+    assert bool(unnamed) != labelled, violations
