@@ -35,6 +35,7 @@ def make_book(root: Path, code: str) -> Path:
     (root / "book").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", root)
     shutil.copy(ROOT / "book" / "references.bib", root / "book")
+    shutil.copytree(ROOT / "book" / "_ext", root / "book" / "_ext")  # local extensions
     (root / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
     (root / "book" / "page.md").write_text(HEADER + code + "\n```\n")
     return root
