@@ -90,3 +90,16 @@ def test_sphere_draws_points_pairs_and_paths():
     # wireframe, 6 pair lines, 6 paths; two scatters
     assert len(ax.lines) == 12 and ax.get_title() == "toy"
     plt.close("all")
+
+
+def test_loss_landscape_has_a_delta_axis_a_gap_axis_and_marks_each_minimum():
+    deltas = np.linspace(-2, 2, 41)
+    gaps = 0.8 - 0.5 * deltas
+    curves = {"a": (deltas - 0.5) ** 2, "b": (deltas + 1) ** 2}
+    ax = plot.loss_landscape(deltas, gaps, curves, title="τ = 1/100")
+    assert ax.get_xlabel() == "shift δ" and ax.get_title() == "τ = 1/100"
+    top = ax.child_axes[0]
+    assert top.get_xlabel() == "signed gap after the shift"
+    dots = [line for line in ax.lines if line.get_marker() == "o"]
+    assert [float(d.get_xdata()[0]) for d in dots] == pytest.approx([0.5, -1.0])
+    plt.close("all")
