@@ -84,14 +84,10 @@ test: $(STAMP)
 # Chapter code is also linted as a reader meets it (jupytext's .ipynb of every executable
 # page) and at the content column's width, 80 characters. Not asked of chapters: zip(strict=)
 # (B905) and binding a lambda's loop variable when the lambda runs inside the loop (B023).
-# Chapters still to be folded to 80 columns (issue 12) are listed with what they may break.
-CHAPTER_LINT_PENDING := {"_build/lint/chapters/0[34]_*.ipynb" = ["E501"], \
-	"_build/lint/chapters/05_*.ipynb" = ["E501", "I001"]}
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(PY) tests/chapters.py _build/lint > /dev/null
-	$(BIN)/ruff check --line-length 80 --ignore B905,B023 \
-		--config 'lint.per-file-ignores = $(CHAPTER_LINT_PENDING)' _build/lint/*/*.ipynb
+	$(BIN)/ruff check --line-length 80 --ignore B905,B023 _build/lint/*/*.ipynb
 
 unit: $(STAMP)
 	$(PY) -m pytest tests --ignore=tests/site

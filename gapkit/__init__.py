@@ -9,9 +9,11 @@ Modules, each named for what it holds:
 - ``metrics``   numbers that describe paired embeddings (the gap and friends)
 - ``io``        embedding files: read in bounded memory, written in shards
 - ``geometry``  moving embeddings: Procrustes alignment, the shift along the gap, the sphere toy
+- ``shifting``  shifting the gap after training, and choosing by how much on held-out data
 - ``cone``      the cone effect: random networks, Theorem 1, the size of a cone
 - ``plot``      the book's figure style and figures
-- ``widgets``   interactive controls for a live kernel
+- ``report``    tables for the chapters' text
+- ``explorer``  explorers whose every figure is drawn in advance: they work without a kernel
 - ``embed``     a folder of images and captions through any open_clip model, to a file
 - ``cli``       the ``gapkit embed`` and ``gapkit measure`` commands
 """

@@ -381,14 +381,17 @@ def bootstrap(metric, x: ArrayLike, y: ArrayLike, resamples: int = 200,
     return np.array([metric(x[index], y[index]) for index in draws])
 
 
-def clip_loss(x: ArrayLike, y: ArrayLike, temperature: float, batch_size: int = 50) -> float:
-    """The symmetric CLIP loss of paired embeddings, as the paper computes it (chapter 4).
+def clip_loss(x: ArrayLike, y: ArrayLike, temperature: float, batch_size: int = 50,
+              symmetric: bool = True) -> float:
+    """The symmetric CLIP loss of paired embeddings, as the paper states it (chapter 4).
 
     Rows are L2-normalised; pairs are cut into consecutive batches of ``batch_size``; each
     batch's loss is open_clip's ``ClipLoss`` (mean of the image→text and text→image
     cross-entropies with logits cos/τ), and the result is the plain mean over batches. When N
     is not a multiple of ``batch_size`` the last, shorter batch counts as one batch; a last
     batch of a single pair is dropped, since its loss is 0 whatever the embeddings.
+    ``symmetric=False`` gives the image→text cross-entropy alone: what the authors' notebook
+    computes, adding that term twice where the text→image one belongs, and halving.
     """
     import torch
     from open_clip.loss import ClipLoss
@@ -398,7 +401,13 @@ def clip_loss(x: ArrayLike, y: ArrayLike, temperature: float, batch_size: int = 
     if batch_size < 2:
         raise ValueError(f"batch_size must be at least 2, got {batch_size}")
     x, y = paired(x, y)
-    loss, scale = ClipLoss(), torch.tensor(1 / temperature, dtype=torch.float64)
+    scale = torch.tensor(1 / temperature, dtype=torch.float64)
+
+    def image_to_text(images, texts, scale):
+        logits = scale * images @ texts.T
+        return torch.nn.functional.cross_entropy(logits, torch.arange(len(logits)))
+
+    loss = ClipLoss() if symmetric else image_to_text
     losses = [loss(torch.from_numpy(x[rows]), torch.from_numpy(y[rows]), scale).item()
               for rows in _chunks(len(x), size=batch_size) if rows.stop - rows.start >= 2]
     if not losses:

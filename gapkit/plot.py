@@ -294,3 +294,27 @@ def sphere(x: np.ndarray, y: np.ndarray, ax=None, title: str | None = None, path
     if title:
         ax.set_title(title, fontsize=10)
     return ax
+
+
+def loss_landscape(deltas: np.ndarray, gaps: np.ndarray, curves: dict[str, np.ndarray],
+                   ax: plt.Axes | None = None, title: str | None = None) -> plt.Axes:
+    """Chapter 4: losses against the shift δ (bottom axis) and the signed gap that δ leaves
+    (top axis, ``gaps`` decreasing in ``deltas``); a dot marks each curve's lowest point and a
+    dashed line the unshifted embeddings (δ = 0)."""
+    deltas, gaps = np.asarray(deltas, float), np.asarray(gaps, float)
+    if ax is None:
+        ax = plt.figure(figsize=(6, 4), constrained_layout=True).add_subplot()
+    for (label, values), style in zip(curves.items(), ("-", "--", ":", "-."), strict=False):
+        (line,) = ax.plot(deltas, values, linestyle=style, label=label)
+        best = int(np.argmin(values))
+        ax.plot(deltas[best], values[best], "o", color=line.get_color(), markersize=6)
+    ax.axvline(0, color="k", linestyle="--", linewidth=0.8)
+    order = np.argsort(gaps)
+    top = ax.secondary_xaxis("top", functions=(
+        lambda d: np.interp(d, deltas, gaps),
+        lambda g: np.interp(g, gaps[order], deltas[order])))
+    top.set_xlabel("signed gap after the shift", fontsize=9)
+    ax.set_xlabel("shift δ")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax

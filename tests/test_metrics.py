@@ -251,6 +251,20 @@ def test_clip_loss_equals_a_direct_implementation_and_is_symmetric(xy, temperatu
     assert metrics.clip_loss(y, x, temperature) == pytest.approx(expected, rel=1e-9)
 
 
+def test_clip_loss_of_the_authors_notebook_is_the_image_to_text_term_alone():
+    x, y = clustered(n=100, offset=0.3)
+    logits = unit(x[:50]) @ unit(y[:50]).T / 0.1
+    z = logits - logits.max(axis=1, keepdims=True)
+    image_to_text = np.mean(np.log(np.exp(z).sum(axis=1)) - np.diag(z))
+    assert metrics.clip_loss(x[:50], y[:50], 0.1, symmetric=False) == pytest.approx(
+        image_to_text, rel=1e-9)
+    both = metrics.clip_loss(x, y, 0.1)
+    assert metrics.clip_loss(y, x, 0.1, symmetric=False) != pytest.approx(
+        metrics.clip_loss(x, y, 0.1, symmetric=False))  # not symmetric
+    assert (metrics.clip_loss(x, y, 0.1, symmetric=False)
+            + metrics.clip_loss(y, x, 0.1, symmetric=False)) / 2 == pytest.approx(both)
+
+
 def test_clip_loss_batches():
     x, y = clustered(n=120, offset=0.3)
     # 120 = 50 + 50 + 20: three batches, the shorter one counting as one

@@ -150,3 +150,16 @@ def test_modality_colours_stay_apart_with_colour_vision_deficiency(vision):
     if vision == "deuteranopia":
         assert colour_distance("#E41A1C", "#4DAF4A", vision) < 25 < colour_distance(
             "#E41A1C", "#4DAF4A", "typical")
+
+
+def test_loss_landscape_has_a_delta_axis_a_gap_axis_and_marks_each_minimum():
+    deltas = np.linspace(-2, 2, 41)
+    gaps = 0.8 - 0.5 * deltas
+    curves = {"a": (deltas - 0.5) ** 2, "b": (deltas + 1) ** 2}
+    ax = plot.loss_landscape(deltas, gaps, curves, title="τ = 1/100")
+    assert ax.get_xlabel() == "shift δ" and ax.get_title() == "τ = 1/100"
+    top = ax.child_axes[0]
+    assert top.get_xlabel() == "signed gap after the shift"
+    dots = [line for line in ax.lines if line.get_marker() == "o"]
+    assert [float(d.get_xdata()[0]) for d in dots] == pytest.approx([0.5, -1.0])
+    plt.close("all")

@@ -133,13 +133,46 @@ def test_progress_bar_is_optional():
     assert run.history["step"] == [0, 2]
 
 
-def test_experiment_sizes_follow_the_profile(monkeypatch):
-    monkeypatch.setenv("GAPKIT_PROFILE", "quick")
-    quick = training.experiment(init="amended")
-    monkeypatch.setenv("GAPKIT_PROFILE", "full")
-    full = training.experiment(init="amended")
-    assert quick.steps < full.steps and quick.init == full.init == "amended"
-    assert training.experiment(steps=7).steps == 7
+def test_experiment_is_the_books_run_with_tau_learned_or_fixed_at_one_hundredth():
+    assert training.experiment() == TrainConfig()
+    cold = training.experiment(cold=True, init="amended")
+    assert (cold.temperature, cold.learn_temperature, cold.lr) == (0.01, False, 5e-4)
+    assert cold.init == "amended" and cold.steps == TrainConfig().steps
+    assert training.experiment(cold=True, lr=1e-4).lr == 1e-4
+
+
+def test_fine_tune_continues_a_run_at_a_fixed_or_learned_temperature():
+    base = TrainConfig(**SMALL)
+    fixed = training.fine_tune(base, 0.5, steps=5)
+    assert fixed.start == base and fixed.steps == 5
+    assert (fixed.temperature, fixed.learn_temperature) == (0.5, False)
+    learned = training.fine_tune(base)  # from the temperature the base run ended at
+    ended = train(base, progress=False).history["temperature"][-1]
+    assert learned.learn_temperature and learned.temperature == ended
+
+
+def test_mismatched_captions_move_the_chosen_fraction_and_stay_distinct():
+    combos = torch.arange(100, 200)
+    assert torch.equal(training.mismatched(combos, 0.0, seed=3), combos)
+    for fraction, moved in ((0.1, 10), (0.3, 30), (1.0, 100)):
+        captions = training.mismatched(combos, fraction, seed=3)
+        assert int((captions != combos).sum()) == moved  # a cycle: no caption stays put
+        assert sorted(captions.tolist()) == combos.tolist()  # still distinct captions
+        assert torch.equal(captions, training.mismatched(combos, fraction, seed=3))
+    assert not torch.equal(training.mismatched(combos, 0.3, seed=3),
+                           training.mismatched(combos, 0.3, seed=4))
+
+
+def test_mismatch_enters_the_key_only_when_set_and_changes_training():
+    assert "mismatch" not in str(training._keyed(training.asdict(
+        TrainConfig(start=TrainConfig()))))
+    assert TrainConfig(mismatch=0.3).key() != TrainConfig().key()
+    with pytest.raises(ValueError, match="mismatch must lie in"):
+        TrainConfig(mismatch=1.5)
+    plain = train(TrainConfig(**SMALL), use_cache=False, progress=False)
+    mixed = train(TrainConfig(**SMALL, mismatch=0.5), use_cache=False, progress=False)
+    assert plain.history["gap"][0] == mixed.history["gap"][0]  # step 0: same weights
+    assert plain.history["loss"][1:] != mixed.history["loss"][1:]
 
 
 def test_fine_tuning_starts_from_the_trained_weights_of_another_run():

@@ -13,21 +13,6 @@ PAGES = [str(path.relative_to(ROOT).with_suffix(".html")) for path in SOURCES]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 
-# Pages whose explorers and code are being reworked on other branches (issue 12): their
-# known defects are expected failures. Lines over 80 columns do overflow (strict: the mark
-# must go once they are folded); the live-kernel widgets of chapters 3 and 4 were not yet
-# run through axe on this branch (not strict).
-PENDING = {"chapters/03_mismatched_init.html": "chapter 3's live-kernel sphere_explorer",
-           "chapters/04_temperature.html": "chapter 4's live-kernel landscape_explorer"}
-WIDE_PENDING = {**PENDING, "chapters/05_shifting.html": "chapter 5's lines over 80 columns"}
-
-
-def pending(pages: dict[str, str], strict: bool) -> list:
-    return [pytest.param(source, id=page, marks=pytest.mark.xfail(
-                strict=strict, reason=pages[page])) if page in pages else
-            pytest.param(source, id=page) for source, page in zip(SOURCES, PAGES, strict=True)]
-
-
 @pytest.fixture(scope="session")
 def inspected(browser, served):
     """Each page opened once (with its screenshot), whichever test asks first."""
@@ -52,14 +37,14 @@ def test_page(inspected, source):
     assert shot.stat().st_size > 10_000  # a screenshot with something in it
 
 
-@pytest.mark.parametrize("source", pending(PENDING, strict=False))
+@pytest.mark.parametrize("source", SOURCES, ids=PAGES)
 def test_page_meets_wcag_2_aa(inspected, source):
     """axe-core finds no violation of WCAG 2.0-2.2 level A or AA on the page."""
     page, report, _ = inspected(source)
     assert report.accessibility == [], f"{page}: " + "; ".join(report.accessibility)
 
 
-@pytest.mark.parametrize("source", pending(WIDE_PENDING, strict=True))
+@pytest.mark.parametrize("source", SOURCES, ids=PAGES)
 def test_code_cells_fit_the_column_at_1280px(inspected, source):
     page, report, _ = inspected(source)
     assert report.wide_code == [], f"{page}: cells that scroll sideways: {report.wide_code}"
