@@ -26,7 +26,8 @@ ACTIVATIONS = {
 
 def layer_outputs(activation: str, bias: bool = True, depth: int = 25, width: int = 512,
                   n: int = 500, generator: torch.Generator | None = None) -> list[torch.Tensor]:
-    """``n`` standard-normal inputs and their images after each layer of one random MLP.
+    """``n`` standard-normal inputs and their images after each layer of one random MLP
+    (chapter 2's random networks).
 
     Every layer is ``activation(W h + b)`` with W and b drawn from N(0, 1/width), as in the
     paper's Figure 2b. Returns depth + 1 tensors of shape (n, width), the inputs first.
@@ -51,6 +52,8 @@ def cosine_trace(activation: str, bias: bool = True, depth: int = 25, width: int
 
     Returns shape (draws, depth + 1): column 0 is the inputs, column k the outputs of
     layer k, one row per independently drawn network and input batch.
+
+    Introduced in chapter 2 (The cone effect).
     """
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
@@ -61,7 +64,9 @@ def cosine_trace(activation: str, bias: bool = True, depth: int = 25, width: int
 
 
 def pairwise_cosines(h: torch.Tensor | np.ndarray) -> np.ndarray:
-    """The cosines of all pairs i < j of rows of ``h`` (for histograms; N(N−1)/2 values)."""
+    """The cosines of all pairs i < j of rows of ``h`` (for histograms; N(N−1)/2 values).
+
+    Introduced in chapter 2 (The cone effect)."""
     unit = metrics.normalize_rows(h, "h")
     return (unit @ unit.T)[np.triu_indices(len(unit), k=1)]
 
@@ -79,6 +84,8 @@ def relu_cosine_map(rho: np.ndarray | float) -> np.ndarray:
 
     (√(1 − ρ²) + (π − arccos ρ) ρ) / π: the arc-cosine kernel of degree 1 (Cho and Saul,
     2009), normalised. It maps 0 to 1/π and every ρ < 1 to something larger.
+
+    Introduced in chapter 2 (The cone effect).
     """
     rho = np.clip(np.asarray(rho, dtype=np.float64), -1, 1)
     return (np.sqrt(1 - rho**2) + (np.pi - np.arccos(rho)) * rho) / np.pi
@@ -90,6 +97,8 @@ def theorem1_probability(d_out: int, cosine: float, r: float = 1.0, trials: int 
 
     u and v have cosine ``cosine`` and ‖u‖ = r‖v‖ = r; W and b are N(0, 1/d_out). Only the
     plane of u and v matters, so d_in = 2 loses nothing.
+
+    Introduced in chapter 2 (The cone effect).
     """
     if not -1 <= cosine <= 1 or r <= 0 or d_out < 1:
         raise ValueError("need -1 <= cosine <= 1, r > 0 and d_out >= 1")
@@ -108,7 +117,8 @@ def theorem1_probability(d_out: int, cosine: float, r: float = 1.0, trials: int 
 
 
 def theorem1_condition(r: float) -> float:
-    """The largest starting cosine Theorem 1 covers: (½ (r + 1/r))⁻¹ (1 when r = 1)."""
+    """The largest starting cosine Theorem 1 covers: (½ (r + 1/r))⁻¹ (1 when r = 1);
+    chapter 2."""
     return 1 / (0.5 * (r + 1 / r))
 
 
@@ -212,6 +222,8 @@ def cap_fraction(half_angle: float, dim: int) -> float:
 
     ½ I_{sin²θ}((dim − 1)/2, ½) for θ ≤ π/2, with I the regularised incomplete beta
     function; in 2-D this is θ/π (an arc of 2θ), in 3-D (1 − cos θ)/2.
+
+    Introduced in chapter 2 (The cone effect).
     """
     if dim < 2:
         raise ValueError(f"dim must be at least 2, got {dim}")
@@ -224,7 +236,9 @@ def cap_fraction(half_angle: float, dim: int) -> float:
 
 def seed_embeddings(model: str, images: torch.Tensor, seeds: range | list[int]) -> np.ndarray:
     """Image embeddings of the same ``images`` by one architecture initialised with each
-    seed: shape (len(seeds), n, dim). The paper's Figure 2c."""
+    seed: shape (len(seeds), n, dim). The paper's Figure 2c.
+
+    Introduced in chapter 2 (The cone effect)."""
     from gapkit import models, runtime
 
     out = []
@@ -237,7 +251,9 @@ def seed_embeddings(model: str, images: torch.Tensor, seeds: range | list[int]) 
 def seed_separation(embeddings: np.ndarray) -> dict[str, float]:
     """How separate the cones of different initialisations are (embeddings from
     ``seed_embeddings``): mean cosine within one initialisation, between two, and the
-    held-out accuracy of a linear probe that names the initialisation of an embedding."""
+    held-out accuracy of a linear probe that names the initialisation of an embedding.
+
+    Introduced in chapter 2 (The cone effect)."""
     from sklearn.linear_model import LogisticRegression
 
     inits, n, _ = embeddings.shape

@@ -45,7 +45,8 @@ _SCRIPT = """(function () {
 
 @dataclass(frozen=True)
 class Explorer:
-    """A drawn grid of figures and its controls; shows itself as HTML in a notebook."""
+    """A drawn grid of figures and its controls; shows itself as HTML in a notebook
+    (chapters 1 to 5)."""
 
     title: str
     controls: dict[str, tuple]
@@ -96,7 +97,9 @@ def grid_explorer(draw: Callable[..., plt.Figure], controls: dict[str, Sequence]
     """Draw ``draw(*values)`` for every combination of the ``controls`` (label -> values, in
     the order of ``draw``'s arguments) and return an ``Explorer``. Numeric values get a
     slider, others a drop-down menu. ``initial`` names the values shown first (default:
-    each control's first value)."""
+    each control's first value).
+
+    Introduced in chapter 1 (The gap)."""
     if not controls or any(len(values) == 0 for values in controls.values()):
         raise ValueError("every control needs at least one value")
     controls = {name: tuple(values) for name, values in controls.items()}

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 
 def procrustes(source: ArrayLike, target: ArrayLike) -> np.ndarray:
-    """The orthogonal matrix R minimising ‖source @ R − target‖ (Frobenius norm)."""
+    """The orthogonal matrix R minimising ‖source @ R − target‖ (Frobenius norm).
+
+    The amended start of chapter 3 uses it."""
     source, target = as_numpy(source, "source"), as_numpy(target, "target")
     if source.shape != target.shape:
         raise ValueError(f"source and target do not pair: shapes {source.shape} and "
@@ -33,7 +35,9 @@ MOVES = ("both", "images")
 
 
 def unit(direction: ArrayLike, dim: int | None = None, name: str = "direction") -> np.ndarray:
-    """``direction`` scaled to unit length, checked: 1-D, finite, non-zero, ``dim`` long."""
+    """``direction`` scaled to unit length, checked: 1-D, finite, non-zero, ``dim`` long.
+
+    Introduced in the landing page."""
     direction = np.asarray(direction.detach().cpu() if hasattr(direction, "detach")
                            else direction, dtype=np.float64)
     if direction.ndim != 1:
@@ -137,7 +141,9 @@ def descend_text(x: np.ndarray, y: np.ndarray, temperature: float, steps: int = 
                  lr: float = 0.05) -> np.ndarray:
     """Move the text points by gradient descent on the CLIP loss, image points held fixed,
     projecting back onto the sphere after each step. Returns the path, shape
-    (steps + 1, N, D)."""
+    (steps + 1, N, D).
+
+    Introduced in chapter 3 (Mismatched initialisation)."""
     import torch
     from open_clip.loss import ClipLoss
 

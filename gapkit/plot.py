@@ -46,7 +46,9 @@ PROJECTIONS = ("pca", "umap")
 
 
 def project(points: np.ndarray, projection: str = "pca", seed: int = 0) -> np.ndarray:
-    """2-D coordinates of ``points``: PCA (default), or UMAP if umap-learn is installed."""
+    """2-D coordinates of ``points``: PCA (default), or UMAP if umap-learn is installed.
+
+    Introduced in chapter 2 (The cone effect)."""
     if projection == "pca":
         return PCA(n_components=2).fit_transform(points)
     if projection == "umap":
@@ -66,6 +68,8 @@ def paired_scatter(x: ArrayLike, y: ArrayLike, ax: plt.Axes | None = None,
 
     Rows are L2-normalised first; each true pair is joined by a thin grey line
     (at most ``max_lines`` of them, so large sets stay readable).
+
+    Introduced in the landing page.
     """
     x, y = paired(x, y)
     points = project(np.vstack([x, y]), projection)
@@ -86,7 +90,9 @@ def paired_scatter(x: ArrayLike, y: ArrayLike, ax: plt.Axes | None = None,
 
 
 def sample_grid(images, captions, columns: int = 8, size: float = 1.4) -> plt.Figure:
-    """A grid of the world's images, each titled with its caption (wrapped to fit)."""
+    """A grid of the world's images, each titled with its caption (wrapped to fit).
+
+    Introduced in the page 'The book's world and its CLIP'."""
     rows = -(-len(images) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * (size + 0.35)),
                              squeeze=False)
@@ -100,7 +106,9 @@ def sample_grid(images, captions, columns: int = 8, size: float = 1.4) -> plt.Fi
 
 
 def training_history(history: dict[str, list[float]], title: str | None = None) -> plt.Figure:
-    """Loss, zero-shot accuracy, gap and temperature against the training step."""
+    """Loss, zero-shot accuracy, gap and temperature against the training step.
+
+    Introduced in the page 'The book's world and its CLIP'."""
     panels = [("loss", "contrastive loss"), ("zero_shot_acc", "zero-shot accuracy"),
               ("gap", "gap ‖Δ‖"), ("temperature", "temperature τ")]
     fig, axes = plt.subplots(2, 2, figsize=(8, 5.5), sharex=True, constrained_layout=True)
@@ -121,7 +129,9 @@ def training_history(history: dict[str, list[float]], title: str | None = None) 
 
 def paired_grid(features: dict[str, tuple], names: dict[str, tuple[str, str]] | None = None,
                 columns: int = 4, size: float = 3.2) -> plt.Figure:
-    """Small multiples of ``paired_scatter``, one panel per named feature set."""
+    """Small multiples of ``paired_scatter``, one panel per named feature set.
+
+    Introduced in chapter 1 (The gap)."""
     rows = -(-len(features) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size),
                              squeeze=False, constrained_layout=True)
@@ -141,7 +151,9 @@ def paired_grid(features: dict[str, tuple], names: dict[str, tuple[str, str]] | 
 def cosine_traces(traces: dict[str, np.ndarray], ax: plt.Axes | None = None,
                   theory: np.ndarray | None = None) -> plt.Axes:
     """Mean pairwise cosine against depth: one line per label (the mean over draws) with a
-    band from the lowest to the highest draw; optionally a dashed theory curve."""
+    band from the lowest to the highest draw; optionally a dashed theory curve.
+
+    Introduced in chapter 2 (The cone effect)."""
     ax = ax if ax is not None else plt.figure(figsize=(7, 4.5)).add_subplot()
     for label, trace in traces.items():
         depth = np.arange(trace.shape[1])
@@ -160,7 +172,9 @@ def cosine_traces(traces: dict[str, np.ndarray], ax: plt.Axes | None = None,
 
 def cosine_histograms(cosines: dict[str, dict[int, np.ndarray]], bins: int = 60) -> plt.Figure:
     """Small multiples: one row per label, one column per depth, each a histogram of the
-    pairwise cosines of that layer's outputs (``cosines[label][depth]``)."""
+    pairwise cosines of that layer's outputs (``cosines[label][depth]``).
+
+    Introduced in chapter 2 (The cone effect)."""
     labels = list(cosines)
     depths = list(cosines[labels[0]])
     fig, axes = plt.subplots(len(labels), len(depths), figsize=(2.1 * len(depths),
@@ -257,7 +271,8 @@ def logo(size: float = 2.0) -> plt.Figure:
 
 
 def save_logo(folder: str) -> None:
-    """Write ``logo.png`` and ``favicon.png`` into ``folder`` (``make book`` calls this)."""
+    """Write ``logo.png`` and ``favicon.png`` into ``folder`` (``make book`` calls this
+    for every page's header)."""
     from pathlib import Path
 
     Path(folder).mkdir(parents=True, exist_ok=True)
@@ -275,7 +290,9 @@ if __name__ == "__main__":
 
 def sphere(x: np.ndarray, y: np.ndarray, ax=None, title: str | None = None, path=None):
     """Unit-sphere points in 3-D: images (blue), texts (orange), pairs joined; optionally the
-    paths the text points took (``path``: steps × N × 3)."""
+    paths the text points took (``path``: steps × N × 3).
+
+    Introduced in chapter 3 (Mismatched initialisation)."""
     if ax is None:
         ax = plt.figure(figsize=(4.5, 4.5)).add_subplot(projection="3d")
     u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 37), np.linspace(0, np.pi, 19))

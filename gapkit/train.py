@@ -31,7 +31,9 @@ MAX_LOGIT_SCALE = math.log(100)  # as in CLIP and open_clip: temperature never b
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides a training run (and so its cache key)."""
+    """Everything that decides a training run (and so its cache key).
+
+    Introduced in the page 'The book's world and its CLIP'."""
 
     model: str = "gapclip-tiny"
     steps: int = 600
@@ -90,7 +92,8 @@ def _keyed(fields: dict) -> dict:
 
 @dataclass
 class Run:
-    """A trained model, its configuration and what was recorded along the way."""
+    """A trained model, its configuration and what was recorded along the way (the page
+    'The book's world and its CLIP')."""
 
     model: torch.nn.Module
     config: TrainConfig
@@ -126,6 +129,8 @@ def fine_tune(start: TrainConfig, temperature: float | None = None,
 
 
 def checkpoint_path(config: TrainConfig) -> Path:
+    """Where a run is cached, named by its configuration's hash (the page 'The book's
+    world and its CLIP')."""
     return runtime.cache_dir() / "checkpoints" / f"{config.model}-{config.key()}.pt"
 
 
@@ -199,7 +204,8 @@ def _parameter_groups(model: torch.nn.Module, weight_decay: float):
 
 
 def amend(model: torch.nn.Module, images: torch.Tensor, tokens: torch.Tensor) -> None:
-    """Rotate the text tower's output onto the image tower's (orthogonal Procrustes).
+    """Rotate the text tower's output onto the image tower's (orthogonal Procrustes;
+    chapter 3).
 
     The paper's "amended" initialisation: after it, paired embeddings start aligned, so
     there is (almost) no gap at step 0. Rotating ``text_projection`` rotates every text
