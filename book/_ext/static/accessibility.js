@@ -15,4 +15,16 @@ function nameButtons() {
     }
   });
 }
-window.addEventListener("load", () => { nameButtons(); setTimeout(nameButtons, 200); });
+// A collapsed cell's toggle (myst-nb's <summary aria-label="Toggle hidden content">) says
+// "Show code cell content" on screen: let what it shows be its name.
+function nameToggles() {
+  document.querySelectorAll("details > summary[aria-label]").forEach(summary => {
+    if (summary.innerText.trim()) summary.removeAttribute("aria-label");
+  });
+}
+
+window.addEventListener("load", () => {
+  nameButtons();
+  nameToggles();
+  setTimeout(nameButtons, 200);
+});
