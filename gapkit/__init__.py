@@ -8,7 +8,8 @@ Modules, each named for what it holds:
 - ``train``     contrastive training with open_clip's ClipLoss, cached by configuration
 - ``metrics``   numbers that describe paired embeddings (the gap and friends)
 - ``io``        embedding files: read in bounded memory, written in shards
-- ``geometry``  moving embeddings: Procrustes alignment, the shift along the gap, the sphere toy
+- ``geometry``  moving embeddings: Procrustes alignment, the shift along the gap
+- ``toys``      the paper's 3-D sphere toy and gradient descent on it
 - ``shifting``  shifting the gap after training, and choosing by how much on held-out data
 - ``cone``      the cone effect: random networks, Theorem 1, the size of a cone
 - ``plot``      the book's figure style and figures

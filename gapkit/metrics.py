@@ -356,19 +356,6 @@ def measure(x: ArrayLike, y: ArrayLike, seed: int = 0,
     )
 
 
-def markdown_table(measurements: dict[str, Measurement], digits: int = 3) -> str:
-    """One row per metric and one column per named measurement, as a Markdown table.
-
-    Introduced in chapter 1 (The gap)."""
-    names = list(measurements)
-    lines = ["| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for key, label in LABELS.items():
-        values = [getattr(measurements[name], key) for name in names]
-        cells = [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in values]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def bootstrap(metric, x: ArrayLike, y: ArrayLike, resamples: int = 200,
               seed: int = 0) -> np.ndarray:
     """``metric(x[i], y[i])`` over ``resamples`` resamplings of the pairs with replacement:

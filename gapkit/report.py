@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gapkit.metrics import Measurement
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence], digits: int = 3) -> str:
@@ -18,3 +22,13 @@ def table(header: Sequence[str], rows: Sequence[Sequence], digits: int = 3) -> s
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def measurements(named: dict[str, Measurement], digits: int = 3) -> str:
+    """One row per metric of ``gapkit.metrics.measure`` and one column per named
+    measurement, as a Markdown table (chapter 1)."""
+    from gapkit.metrics import LABELS
+
+    rows = [[label, *(getattr(m, key) for m in named.values())]
+            for key, label in LABELS.items()]
+    return table(["metric", *named], rows, digits)

@@ -7,7 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from gapkit import io, metrics
+from gapkit import io, metrics, report
 
 finite = st.floats(-10, 10, allow_nan=False, width=32)
 
@@ -213,7 +213,7 @@ def test_a_zero_row_is_reported_by_its_global_index(monkeypatch):
 
 def test_markdown_table_has_a_row_per_metric_and_a_column_per_set():
     x, y = clustered(n=50)
-    table = metrics.markdown_table({"a": metrics.measure(x, y), "b": metrics.measure(y, x)})
+    table = report.measurements({"a": metrics.measure(x, y), "b": metrics.measure(y, x)})
     lines = table.splitlines()
     assert lines[0] == "| metric | a | b |" and len(lines) == 2 + len(metrics.LABELS)
     assert all(line.count("|") == 4 for line in lines)

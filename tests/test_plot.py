@@ -83,9 +83,9 @@ def test_cosine_traces_and_histograms():
 
 
 def test_sphere_draws_points_pairs_and_paths():
-    from gapkit import geometry
+    from gapkit import toys
 
-    x, y = geometry.sphere_toy(0.3)
+    x, y = toys.sphere_toy(0.3)
     ax = plot.sphere(x, y, path=np.stack([y, y]), title="toy")
     # wireframe, 6 pair lines, 6 paths; two scatters
     assert len(ax.lines) == 12 and ax.get_title() == "toy"
