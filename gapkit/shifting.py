@@ -97,11 +97,11 @@ def held_out_split(x: ArrayLike, y: ArrayLike, fit: np.ndarray, test: np.ndarray
     fit_direction = geometry.gap_direction(x[fit], y[fit])
     on_fit = retrieval_curves(x[fit], y[fit], deltas, fit_direction, move)
     chosen = np.array([best_delta(deltas, column) for column in on_fit.T])
-    held_out = np.array([retrieval_curves(x[test], y[test], [delta], fit_direction,
-                                          move)[0, k] for k, delta in enumerate(chosen)])
+    # one pass over the test pairs with the fitted Δ̂: δ = 0, then each direction's choice
+    scored = retrieval_curves(x[test], y[test], [0.0, *chosen], fit_direction, move)
+    zero, held_out = scored[0], np.array([scored[1 + k, k] for k in range(len(chosen))])
     on_test = retrieval_curves(x[test], y[test], deltas,
                                geometry.gap_direction(x[test], y[test]), move)
-    zero = retrieval_curves(x[test], y[test], [0.0], fit_direction, move)[0]
     return SplitResult(zero, held_out, on_test.max(axis=0), chosen,
                        np.array([best_delta(deltas, column) for column in on_test.T]))
 
