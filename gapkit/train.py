@@ -24,7 +24,7 @@ from gapkit import geometry, metrics, models, runtime
 from gapkit.data import World
 
 #: Bump when a change to training alters results, so old checkpoints are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 INITS = ("default", "amended")
 MAX_LOGIT_SCALE = math.log(100)  # as in CLIP and open_clip: temperature never below 1/100
 
@@ -222,7 +222,7 @@ def _train(config: TrainConfig, progress: bool) -> Run:
     start = None  # fine-tuning: the trained weights of another run, before seeding
     if config.start is not None:
         start = train(config.start, progress=False).model.state_dict()
-    tic = time.perf_counter()
+    started = time.perf_counter()
     runtime.seed_everything(config.seed)
     device = runtime.device()
     model = models.load(config.model, device=device).train()
@@ -240,7 +240,9 @@ def _train(config: TrainConfig, progress: bool) -> Run:
     if config.init == "amended":
         amend(model, evaluate.seen.images, tokens[evaluate.seen.combos])
 
-    optimizer = torch.optim.AdamW(_parameter_groups(model, config.weight_decay), lr=config.lr)
+    # fused: one kernel for all parameters; the loop version cost a sixth of each step
+    optimizer = torch.optim.AdamW(_parameter_groups(model, config.weight_decay),
+                                  lr=config.lr, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(config))
     loss_fn = ClipLoss()
     history: dict[str, list[float]] = {}
@@ -284,7 +286,7 @@ def _train(config: TrainConfig, progress: bool) -> Run:
         if step % config.eval_every == 0 or step == config.steps:
             record(step, loss.item())
     model.eval()
-    return Run(model, config, history, seconds=time.perf_counter() - tic,
+    return Run(model, config, history, seconds=time.perf_counter() - started,
                data_seconds=data_seconds)
 
 
