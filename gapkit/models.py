@@ -70,6 +70,32 @@ def load(name: str, pretrained: str | Path | None = None,
     return model.eval()
 
 
+class TwinImageTowers(torch.nn.Module):
+    """Two separately initialised image towers of one open_clip model and a logit scale:
+    a contrastive model with no second modality (chapter 6, after Fahim et al.).
+
+    ``encode_image`` is the first tower and ``encode_text`` the second, so the book's
+    training loop and ``encode_images`` work unchanged; both read images."""
+
+    def __init__(self, name: str, device: torch.device | str | None = None):
+        super().__init__()
+        first, second = load(name, device=device), load(name, device=device)
+        self.visual, self.twin = first.visual, second.visual
+        self.logit_scale = first.logit_scale
+
+    def encode_image(self, images: torch.Tensor, normalize: bool = False) -> torch.Tensor:
+        out = self.visual(images)
+        return torch.nn.functional.normalize(out, dim=-1) if normalize else out
+
+    def encode_text(self, images: torch.Tensor, normalize: bool = False) -> torch.Tensor:
+        out = self.twin(images)
+        return torch.nn.functional.normalize(out, dim=-1) if normalize else out
+
+    def forward(self, first: torch.Tensor, second: torch.Tensor):
+        return (self.encode_image(first, normalize=True),
+                self.encode_text(second, normalize=True), self.logit_scale.exp())
+
+
 def save(model: torch.nn.Module, path: str | Path) -> Path:
     """Save the weights where ``load(name, pretrained=path)`` finds them (atomic write).
 

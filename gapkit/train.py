@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from gapkit import geometry, metrics, models, runtime
 from gapkit.data import World
+from gapkit.data.world import ATTRIBUTES
 
 #: Bump when a change to training alters results, so old checkpoints are not reused.
 CACHE_VERSION = 2
@@ -47,6 +48,13 @@ class TrainConfig:
     holdout: float = 0.0  # fraction of attribute combinations never shown in training
     mismatch: float = 0.0  # fraction of each batch's captions moved to another image
     start: TrainConfig | None = None  # fine-tune: begin from this run's trained weights
+    # Chapter 6's options, after later papers (all off by default):
+    captions: tuple[str, ...] = ATTRIBUTES  # the attributes that captions name
+    temperature_to: float | None = None  # τ fixed, moving linearly to this by the end
+    swap: float = 0.0  # chance that a pair's two embeddings trade places in the loss
+    alignment: float = 0.0  # weight of Wang and Isola's alignment term
+    uniformity: float = 0.0  # weight of their uniformity term
+    views: bool = False  # two image towers on two drawings of the scene, no captions
     seed: int = 0
     eval_every: int = 50
     eval_images: int = 1024
@@ -69,6 +77,15 @@ class TrainConfig:
         if self.model not in models.BOOK_MODELS:
             raise ValueError(f"unknown model {self.model!r}: the book's CLIPs are "
                              f"{models.BOOK_MODELS}")
+        if self.temperature_to is not None and (self.learn_temperature
+                                                or not self.temperature_to > 0):
+            raise ValueError("a temperature schedule needs learn_temperature=False and a "
+                             f"positive temperature_to, got {self.temperature_to}")
+        if not 0 <= self.swap <= 1 or self.alignment < 0 or self.uniformity < 0:
+            raise ValueError("swap must lie in [0, 1], alignment and uniformity be >= 0")
+        if self.views and self.init != "default":
+            raise ValueError("two image towers have no text tower to amend")
+        self.world.described(self.captions)  # names only known attributes
         n_train = len(self.world.split(self.holdout, self.seed)[0])
         if self.batch_size > n_train:
             raise ValueError(f"batch_size {self.batch_size} exceeds the {n_train} distinct "
@@ -81,10 +98,14 @@ class TrainConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+_ADDED = {"mismatch": 0, "captions": ATTRIBUTES, "temperature_to": None, "swap": 0,
+          "alignment": 0, "uniformity": 0, "views": False}  # and their defaults
+
+
 def _keyed(fields: dict) -> dict:
     # Options added after CACHE_VERSION 1 enter the key only when set, so that earlier
     # checkpoints keep their names.
-    fields = {k: v for k, v in fields.items() if not (k == "mismatch" and v == 0)}
+    fields = {k: v for k, v in fields.items() if k not in _ADDED or v != _ADDED[k]}
     if fields.get("start") is not None:
         fields["start"] = _keyed(fields["start"])
     return fields
@@ -159,24 +180,39 @@ def _load_run(path: Path, config: TrainConfig) -> Run:
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if saved.get("key") != config.key():
         raise ValueError("its key does not match the configuration")
-    model = models.load(config.model, device="cpu")
+    model = _build(config, device="cpu")
     model.load_state_dict(saved["state_dict"])
     return Run(model.to(runtime.device()).eval(), config, saved["history"], cached=True)
 
 
-class _Evaluator:
-    """Zero-shot accuracy among all captions and the gap, on fixed held-out images."""
+def _build(config: TrainConfig, device) -> torch.nn.Module:
+    if config.views:
+        return models.TwinImageTowers(config.model, device=device)
+    return models.load(config.model, device=device)
 
-    def __init__(self, config: TrainConfig, tokens: torch.Tensor, train_combos, test_combos):
+
+class _Evaluator:
+    """On fixed held-out images: zero-shot accuracy among all captions and the gap, or,
+    for twin image towers, how often a drawing's nearest twin shows the same scene."""
+
+    def __init__(self, config: TrainConfig, tokens: torch.Tensor, caption_of: torch.Tensor,
+                 train_combos, test_combos):
         world, seed = config.world, config.seed + 1_000_003  # never a training batch's seed
-        self.tokens = tokens
+        self.tokens, self.caption_of, self.views = tokens, caption_of, config.views
         self.seen = world.sample(config.eval_images, seed, combos=train_combos)
         self.unseen = (world.sample(config.eval_images, seed + 1, combos=test_combos)
                        if len(test_combos) else None)
+        if self.views:  # the same scenes drawn again
+            self.twins = world.batch(self.seen.combos, seed + 2).images
 
     def __call__(self, model) -> dict[str, float]:
         was_training = model.training
         model.eval()
+        record = self._views(model) if self.views else self._captions(model)
+        model.train(was_training)
+        return record
+
+    def _captions(self, model) -> dict[str, float]:
         captions = models.encode_texts(model, self.tokens, numpy=False)
         record = {}
         for name, batch in (("", self.seen), ("_unseen", self.unseen)):
@@ -184,11 +220,21 @@ class _Evaluator:
                 continue
             images = models.encode_images(model, batch.images, numpy=False)
             guess = (images @ captions.T).argmax(dim=1).cpu()
-            record[f"zero_shot_acc{name}"] = (guess == batch.combos).float().mean().item()
+            truth = self.caption_of[batch.combos]
+            record[f"zero_shot_acc{name}"] = (guess == truth).float().mean().item()
             if not name:
-                record["gap"] = metrics.centroid_distance(images, captions[batch.combos])
-        model.train(was_training)
+                record["gap"] = metrics.centroid_distance(images, captions[truth])
         return record
+
+    def _views(self, model) -> dict[str, float]:
+        first = models.encode_images(model, self.seen.images, numpy=False)
+        with torch.no_grad():
+            second = model.encode_text(models.image_transform(model)(
+                self.twins.to(models.device_of(model))), normalize=True)
+        nearest = (first @ second.T).argmax(dim=1).cpu()
+        same = self.seen.combos[nearest] == self.seen.combos
+        return {"match_acc": same.float().mean().item(),
+                "gap": metrics.centroid_distance(first, second)}
 
 
 def _parameter_groups(model: torch.nn.Module, weight_decay: float):
@@ -225,17 +271,24 @@ def _train(config: TrainConfig, progress: bool) -> Run:
     started = time.perf_counter()
     runtime.seed_everything(config.seed)
     device = runtime.device()
-    model = models.load(config.model, device=device).train()
+    model = _build(config, device).train()
     if start is not None:
         model.load_state_dict(start)
     world = config.world
-    tokens = models.tokenize(model, world.captions())
+    texts, caption_of = world.described(config.captions)
+    tokens = None if config.views else models.tokenize(model, texts)
     train_combos, test_combos = world.split(config.holdout, config.seed)
-    evaluate = _Evaluator(config, tokens, train_combos, test_combos)
+    evaluate = _Evaluator(config, tokens, caption_of, train_combos, test_combos)
     transform = models.image_transform(model)
 
-    with torch.no_grad():
-        model.logit_scale.fill_(math.log(1 / config.temperature))
+    def set_temperature(step: int) -> None:
+        tau = config.temperature
+        if config.temperature_to is not None:  # a schedule: linear in the step
+            tau += (config.temperature_to - tau) * step / config.steps
+        with torch.no_grad():
+            model.logit_scale.fill_(math.log(1 / tau))
+
+    set_temperature(0)
     model.logit_scale.requires_grad_(config.learn_temperature)
     if config.init == "amended":
         amend(model, evaluate.seen.images, tokens[evaluate.seen.combos])
@@ -253,8 +306,27 @@ def _train(config: TrainConfig, progress: bool) -> Run:
         seed = _batch_seed(config.seed, step)
         order = torch.randperm(len(train_combos), generator=torch.Generator().manual_seed(seed))
         batch = world.batch(train_combos[order[: config.batch_size]], seed=seed)
-        captions = mismatched(batch.combos, config.mismatch, seed)
+        if config.views:  # the same scenes drawn a second time
+            twins = world.batch(batch.combos, seed=seed + 1).images
+            return transform(batch.images.to(device)), transform(twins.to(device))
+        captions = caption_of[mismatched(batch.combos, config.mismatch, seed)]
         return transform(batch.images.to(device)), tokens[captions].to(device)
+
+    def loss_of(step: int, pixels, text) -> torch.Tensor:
+        first, second, scale = model(pixels, text)
+        if config.swap:  # chosen pairs trade their two embeddings
+            chosen = torch.rand(len(first), generator=torch.Generator().manual_seed(
+                _batch_seed(config.seed, step) + 2)).lt(config.swap)[:, None]
+            chosen = chosen.to(first.device)
+            first, second = (torch.where(chosen, second, first),
+                             torch.where(chosen, first, second))
+        loss = loss_fn(first, second, scale)
+        if config.alignment:
+            loss = loss + config.alignment * alignment_loss(first, second)
+        if config.uniformity:
+            loss = loss + config.uniformity * (uniformity_loss(first)
+                                               + uniformity_loss(second)) / 2
+        return loss
 
     def record(step: int, loss: float) -> None:
         row = {"step": step, "loss": loss, "temperature": 1 / model.logit_scale.exp().item(),
@@ -263,7 +335,7 @@ def _train(config: TrainConfig, progress: bool) -> Run:
             history.setdefault(key, []).append(float(value))
 
     with torch.no_grad():
-        record(0, loss_fn(*model(*batch_for(1))).item())
+        record(0, loss_of(1, *batch_for(1)).item())
     data_seconds = 0.0
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc="training",
                      leave=False):
@@ -271,8 +343,7 @@ def _train(config: TrainConfig, progress: bool) -> Run:
         pixels, text = batch_for(step)
         data_seconds += time.perf_counter() - tic
 
-        image_features, text_features, scale = model(pixels, text)
-        loss = loss_fn(image_features, text_features, scale)
+        loss = loss_of(step, pixels, text)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss.item()} at step {step}: lower "
                                      f"the learning rate (now {config.lr}) or raise the "
@@ -283,11 +354,25 @@ def _train(config: TrainConfig, progress: bool) -> Run:
         schedule.step()
         with torch.no_grad():
             model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
+        if config.temperature_to is not None:
+            set_temperature(step)
         if step % config.eval_every == 0 or step == config.steps:
             record(step, loss.item())
     model.eval()
     return Run(model, config, history, seconds=time.perf_counter() - started,
                data_seconds=data_seconds)
+
+
+def alignment_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Wang and Isola's alignment, the mean squared distance of normalised pairs: the
+    training form of ``metrics.alignment`` (chapter 6)."""
+    return (x - y).pow(2).sum(dim=1).mean()
+
+
+def uniformity_loss(x: torch.Tensor, t: float = 2.0) -> torch.Tensor:
+    """Wang and Isola's uniformity, log E exp(-t |x_i - x_j|²) over distinct rows: the
+    training form of ``metrics.uniformity`` (chapter 6)."""
+    return torch.pdist(x).pow(2).mul(-t).exp().mean().log()
 
 
 def mismatched(combos: torch.Tensor, fraction: float, seed: int) -> torch.Tensor:

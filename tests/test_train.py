@@ -5,6 +5,7 @@ import warnings
 import pytest
 import torch
 
+from gapkit import metrics, models
 from gapkit import train as training
 from gapkit.data import World
 from gapkit.train import TrainConfig, train
@@ -128,6 +129,11 @@ def test_a_non_finite_loss_stops_training_and_names_the_step(monkeypatch):
     ({"model": "ViT-B-32"}, "unknown model 'ViT-B-32'"),
     ({"batch_size": 500}, "exceeds the 192 distinct"),
     ({"steps": 0}, "steps and eval_every"),
+    ({"temperature_to": 0.1}, "needs learn_temperature=False"),
+    ({"swap": 1.5}, "swap must lie in"),
+    ({"uniformity": -1.0}, "alignment and uniformity"),
+    ({"views": True, "init": "amended"}, "no text tower to amend"),
+    ({"captions": ("shape", "mood")}, "captions must name some of"),
 ])
 def test_bad_configurations(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -194,3 +200,71 @@ def test_fine_tuning_starts_from_the_trained_weights_of_another_run():
     # step 0 is evaluated on the starting weights: the base run's final state
     assert run.history["zero_shot_acc"][0] == trained.history["zero_shot_acc"][-1]
     assert run.history["gap"][0] == pytest.approx(trained.history["gap"][-1])
+
+
+def test_chapter_six_options_enter_the_key_only_when_set():
+    base = TrainConfig(**SMALL)
+    others = [TrainConfig(**SMALL, captions=("shape",)), TrainConfig(**SMALL, swap=0.5),
+              TrainConfig(**SMALL, learn_temperature=False, temperature_to=0.1),
+              TrainConfig(**SMALL, alignment=1.0), TrainConfig(**SMALL, uniformity=1.0),
+              TrainConfig(**SMALL, views=True)]
+    keys = {config.key() for config in others}
+    assert base.key() not in keys and len(keys) == len(others)
+    assert base.key() == TrainConfig(**SMALL, captions=("shape", "color", "size",
+                                                        "position")).key()
+
+
+def test_coarse_captions_train_against_the_captions_they_name():
+    config = TrainConfig(**SMALL, captions=("shape",))
+    run = train(config, use_cache=False, progress=False)
+    texts, caption_of = World().described(("shape",))
+    assert texts == ["a circle", "a square", "a triangle", "a cross"]
+    assert caption_of.tolist() == World().combo_attributes()[:, 0].tolist()
+    # accuracy is among the four captions (chance 1/4), not all 192 (chance 1/192)
+    assert min(run.history["zero_shot_acc"]) > 0.1
+
+
+def test_a_temperature_schedule_moves_linearly_and_is_not_learned():
+    run = train(TrainConfig(**SMALL, learn_temperature=False, temperature=0.01,
+                            temperature_to=0.05), use_cache=False, progress=False)
+    steps, taus = run.history["step"], run.history["temperature"]
+    expected = [0.01 + 0.04 * step / SMALL["steps"] for step in steps]
+    assert taus == pytest.approx(expected, rel=1e-5)
+
+
+def test_swapping_every_pair_leaves_the_symmetric_loss_unchanged():
+    # The symmetric CLIP loss is the same with the two modalities exchanged, so a swap
+    # probability of 1 trains exactly as 0 does, and a half swap trains differently.
+    runs = [train(TrainConfig(**SMALL, swap=p), use_cache=False, progress=False)
+            for p in (0.0, 1.0, 0.5)]
+    assert runs[0].history["loss"] == pytest.approx(runs[1].history["loss"], rel=1e-4)
+    assert runs[0].history["loss"] != pytest.approx(runs[2].history["loss"], rel=1e-4)
+
+
+def test_training_terms_agree_with_the_metrics():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.nn.functional.normalize(torch.randn(50, 8, generator=generator), dim=1)
+    y = torch.nn.functional.normalize(torch.randn(50, 8, generator=generator), dim=1)
+    assert training.alignment_loss(x, y).item() == pytest.approx(metrics.alignment(x, y))
+    assert training.uniformity_loss(x).item() == pytest.approx(metrics.uniformity(x))
+
+
+def test_uniformity_and_alignment_terms_change_the_loss():
+    plain = train(TrainConfig(**SMALL), use_cache=False, progress=False)
+    extra = train(TrainConfig(**SMALL, uniformity=1.0, alignment=1.0), use_cache=False,
+                  progress=False)
+    # at step 0 the weights are equal, so the difference is the two terms themselves
+    assert extra.history["loss"][0] != pytest.approx(plain.history["loss"][0], rel=1e-3)
+
+
+def test_twin_image_towers_train_on_two_drawings_and_save_and_load(monkeypatch):
+    config = TrainConfig(**SMALL, views=True)
+    run = train(config, progress=False)
+    assert {"match_acc", "gap", "loss"} <= set(run.history) and "zero_shot_acc" not in \
+        run.history
+    assert isinstance(run.model, models.TwinImageTowers)
+    again = train(config, progress=False)
+    assert again.cached and again.history == run.history
+    first = dict(run.model.visual.named_parameters())
+    twin = dict(run.model.twin.named_parameters())
+    assert not torch.equal(first["conv1.weight"], twin["conv1.weight"])

@@ -10,6 +10,7 @@ function of a seed. Introduced with the book's CLIP; used from chapter 1 on.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -104,6 +105,22 @@ class World:
     def captions(self) -> list[str]:
         """Every caption of the world, indexed by combination."""
         return list(self._captions)
+
+    def described(self, named: Sequence[str] = ATTRIBUTES) -> tuple[list[str], torch.Tensor]:
+        """Captions that name only the attributes in ``named`` (chapter 6), e.g.
+        ``"a red circle"`` for shape and colour: the distinct captions, and for each
+        combination the index of its caption. Naming all four gives ``captions()`` and
+        ``arange(n_combos)``; naming fewer, many pictures share one caption."""
+        unknown = [a for a in named if a not in ATTRIBUTES]
+        if unknown or not named:
+            raise ValueError(f"captions must name some of {list(ATTRIBUTES)}, got {named}")
+        kept = [a for a in ("size", "color", "shape", "position") if a in named]
+        words = dict(zip(ATTRIBUTES, self.values(), strict=True))
+        texts = [" ".join(["a"] + [words[a][row[ATTRIBUTES.index(a)]] for a in kept])
+                 for row in self._combos.tolist()]
+        distinct = list(dict.fromkeys(texts))
+        index = torch.tensor([distinct.index(t) for t in texts], dtype=torch.long)
+        return distinct, index
 
     def templates(self, attribute: str) -> list[str]:
         """Every caption of the world with ``{}`` in place of one attribute's value, e.g.
