@@ -116,3 +116,22 @@ def split_direction(direction: ArrayLike,
     basis = basis[:, singular > singular.max() * 1e-10]
     inside = basis @ (basis.T @ direction)
     return inside, direction - inside
+
+
+def collapse(x: ArrayLike, y: ArrayLike, reference: tuple[ArrayLike, ArrayLike] | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Remove each modality's mean, then L2-normalise: the "collapse" step of Zhang et al.
+    (2024), which is also I0T's post-hoc standardisation and GR-CLIP's calibration as their
+    code does it (chapter 6). The means come from ``reference`` (images, texts) when given,
+    so the data measured need not be the data that set them."""
+    x, y = metrics.normalize_rows(x, "x"), metrics.normalize_rows(y, "y")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x and y live in different spaces: {x.shape[1]} and "
+                         f"{y.shape[1]} dimensions")
+    mx, my = (x, y) if reference is None else (
+        metrics.normalize_rows(reference[0], "reference images"),
+        metrics.normalize_rows(reference[1], "reference texts"))
+    if mx.shape[1] != x.shape[1] or my.shape[1] != x.shape[1]:
+        raise ValueError("the reference lives in a different space from x and y")
+    return (metrics.normalize_rows(x - mx.mean(axis=0), "collapsed x"),
+            metrics.normalize_rows(y - my.mean(axis=0), "collapsed y"))

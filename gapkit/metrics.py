@@ -441,3 +441,54 @@ def paired_difference(a: ArrayLike, b: ArrayLike, resamples: int = 2000,
     means = difference[draws].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return float(difference.mean()), float(low), float(high)
+
+
+def logit_entropy(images: ArrayLike, texts: ArrayLike, temperature: float) -> float:
+    """Mean entropy (nats) of each image's softmax over ``texts`` at ``temperature``, the
+    quantity Schrodi et al. (2025) tie to the gap (chapter 6). log(len(texts)) is the most
+    it can be: every text equally likely."""
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    texts = normalize_rows(texts, "texts")
+    _check_shape(images, "images")
+    total = 0.0
+    for rows in _chunks(len(images)):
+        logits = _rows(images, rows, "images") @ texts.T / temperature
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        total += float(-(p * np.log(np.clip(p, 1e-300, None))).sum())
+    return total / len(images)
+
+
+def gap_dimensions(x: ArrayLike, y: ArrayLike, share: float = 0.9) -> int:
+    """The fewest coordinates that hold ``share`` of ‖Δ‖², the squared gap vector: few
+    when a handful of dimensions carry the gap, as Schrodi et al. (2025) found (chapter 6).
+    """
+    if not 0 < share <= 1:
+        raise ValueError(f"share must lie in (0, 1], got {share}")
+    squares = np.sort(gap_vector(x, y) ** 2)[::-1]
+    if squares.sum() == 0:
+        raise ValueError("x and y have the same centroid: there is no gap to share out")
+    held = np.cumsum(squares) / squares.sum()
+    return int(np.searchsorted(held, share - 1e-12) + 1)
+
+
+def mixed_retrieval(queries: ArrayLike, images: ArrayLike, texts: ArrayLike,
+                    relevant: np.ndarray) -> tuple[float, float]:
+    """Text queries against one corpus of ``images`` and ``texts`` together (chapter 6,
+    after Li et al., 2025): the share of queries whose nearest item is an image, and the
+    share whose nearest item is a relevant image (``relevant[q, i]``: image i answers
+    query q). Texts equal to the query (cosine 1) are left out of its corpus."""
+    queries = normalize_rows(queries, "queries")
+    images, texts = normalize_rows(images, "images"), normalize_rows(texts, "texts")
+    relevant = np.asarray(relevant, dtype=bool)
+    if relevant.shape != (len(queries), len(images)):
+        raise ValueError(f"relevant must have shape {(len(queries), len(images))}, got "
+                         f"{relevant.shape}")
+    to_images, to_texts = queries @ images.T, queries @ texts.T
+    to_texts[to_texts > 1 - TIE] = -np.inf  # the query itself
+    best_image = to_images.argmax(axis=1)
+    image_first = to_images.max(axis=1) > to_texts.max(axis=1)
+    hit = image_first & relevant[np.arange(len(queries)), best_image]
+    return float(image_first.mean()), float(hit.mean())

@@ -150,6 +150,15 @@ def encode_images(model: torch.nn.Module, images: torch.Tensor, batch_size: int 
     return _encode(model.encode_image, batches, numpy)
 
 
+def encode_twins(model: TwinImageTowers, images: torch.Tensor, batch_size: int = 512,
+                 numpy: bool = True) -> np.ndarray | torch.Tensor:
+    """L2-normalised embeddings of images by the second of two twin image towers
+    (``encode_images`` gives the first's); chapter 6."""
+    transform, device = image_transform(model), device_of(model)
+    batches = (transform(chunk.to(device)) for chunk in images.split(batch_size))
+    return _encode(model.encode_text, batches, numpy)
+
+
 def tokenize(model: torch.nn.Module, texts: Sequence[str]) -> torch.Tensor:
     """open_clip's BPE tokens of ``texts``, cut to the model's context length.
 

@@ -120,3 +120,25 @@ def test_images_only_moves_x_by_the_whole_step_and_leaves_y_normalised():
     unit = geometry.gap_direction(x, y)
     raw = nx - 0.4 * unit
     np.testing.assert_allclose(sx, raw / np.linalg.norm(raw, axis=1, keepdims=True))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000))
+def test_collapse_removes_the_gap_and_keeps_unit_rows(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(60, 6)) + np.array([3.0, 0, 0, 0, 0, 0])
+    y = rng.normal(size=(60, 6)) - np.array([3.0, 0, 0, 0, 0, 0])
+    cx, cy = geometry.collapse(x, y)
+    assert np.allclose(np.linalg.norm(cx, axis=1), 1)
+    assert metrics.centroid_distance(cx, cy) < metrics.centroid_distance(x, y)
+
+
+def test_collapse_takes_its_means_from_the_reference():
+    x = np.array([[1.0, 0.0], [0.0, 1.0]])
+    y = np.array([[-1.0, 0.0], [0.0, -1.0]])
+    same = geometry.collapse(x, y, reference=(x, y))
+    assert np.allclose(same[0], geometry.collapse(x, y)[0])
+    shifted = geometry.collapse(x, y, reference=(x + [5.0, 0.0], y))
+    assert not np.allclose(shifted[0], same[0])
+    with pytest.raises(ValueError, match="different space"):
+        geometry.collapse(x, y, reference=(np.ones((2, 3)), y))

@@ -306,3 +306,49 @@ def test_paired_difference_brackets_the_mean_change():
     assert metrics.paired_difference(before, before) == (0.0, 0.0, 0.0)
     with pytest.raises(ValueError, match="same length"):
         metrics.paired_difference(before, after[:10])
+
+
+def test_logit_entropy_is_zero_for_a_sure_choice_and_log_n_for_none():
+    texts = np.eye(4)
+    assert metrics.logit_entropy(texts, texts, temperature=1e-3) == pytest.approx(0, abs=1e-9)
+    assert metrics.logit_entropy(texts, texts, temperature=1e6) == pytest.approx(np.log(4))
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        metrics.logit_entropy(texts, texts, temperature=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 10_000))
+def test_gap_dimensions_counts_the_coordinates_that_carry_the_gap(k, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(200, 12))
+    y = x.copy()
+    x[:, :k] += 5.0  # a gap in the first k coordinates only
+    held = metrics.gap_dimensions(x, y, share=0.999)
+    assert held <= 12
+    assert metrics.gap_dimensions(x, y, share=1.0) >= metrics.gap_dimensions(x, y, 0.5)
+    assert metrics.gap_dimensions(x, x[::-1], share=0.9) >= 1
+    with pytest.raises(ValueError, match="share must lie"):
+        metrics.gap_dimensions(x, y, share=0)
+
+
+def test_gap_dimensions_is_one_for_a_gap_along_one_axis():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 8)) * 0.01
+    y = x.copy()
+    x[:, 3] += 1.0
+    assert metrics.gap_dimensions(x, y) == 1
+
+
+def test_mixed_retrieval_finds_texts_first_across_a_gap_and_images_without_one():
+    rng = np.random.default_rng(0)
+    texts = rng.normal(size=(10, 16))
+    images = texts + 0.1 * rng.normal(size=texts.shape)
+    relevant = np.eye(10, dtype=bool)
+    share, hits = metrics.mixed_retrieval(texts, images, texts, relevant)
+    assert share == 1.0 and hits == 1.0  # no gap: each caption finds its own image
+    axis = 5 * np.eye(16)[0]  # a gap along the first axis
+    share, hits = metrics.mixed_retrieval(texts - axis, images + axis, texts - axis,
+                                          relevant)
+    assert share == 0.0 and hits == 0.0  # every caption finds another caption first
+    with pytest.raises(ValueError, match="relevant must have shape"):
+        metrics.mixed_retrieval(texts, images, texts, relevant[:5])
