@@ -118,20 +118,34 @@ def split_direction(direction: ArrayLike,
     return inside, direction - inside
 
 
-def collapse(x: ArrayLike, y: ArrayLike, reference: tuple[ArrayLike, ArrayLike] | None = None
+def collapse(x: ArrayLike, y: ArrayLike, reference: tuple[ArrayLike, ArrayLike] | None = None,
+             strength: float = 1.0, standardise: bool = False
              ) -> tuple[np.ndarray, np.ndarray]:
     """Remove each modality's mean, then L2-normalise: the "collapse" step of Zhang et al.
     (2024), which is also I0T's post-hoc standardisation and GR-CLIP's calibration as their
     code does it (chapter 6). The means come from ``reference`` (images, texts) when given,
-    so the data measured need not be the data that set them."""
+    so the data measured need not be the data that set them; ``strength`` removes that
+    fraction of each mean (0: only normalise). ``standardise`` also divides every
+    coordinate by its spread within the modality (a z-score) before normalising."""
+    if not np.isfinite(strength):
+        raise ValueError(f"strength must be a finite number, got {strength}")
     x, y = metrics.normalize_rows(x, "x"), metrics.normalize_rows(y, "y")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y live in different spaces: {x.shape[1]} and "
                          f"{y.shape[1]} dimensions")
-    mx, my = (x, y) if reference is None else (
+    fx, fy = (x, y) if reference is None else (
         metrics.normalize_rows(reference[0], "reference images"),
         metrics.normalize_rows(reference[1], "reference texts"))
-    if mx.shape[1] != x.shape[1] or my.shape[1] != x.shape[1]:
+    if fx.shape[1] != x.shape[1] or fy.shape[1] != x.shape[1]:
         raise ValueError("the reference lives in a different space from x and y")
-    return (metrics.normalize_rows(x - mx.mean(axis=0), "collapsed x"),
-            metrics.normalize_rows(y - my.mean(axis=0), "collapsed y"))
+    out = []
+    for a, fit, name in ((x, fx, "x"), (y, fy, "y")):
+        a = a - strength * fit.mean(axis=0)
+        if standardise:
+            spread = fit.std(axis=0)
+            if (spread == 0).any():
+                raise ValueError(f"a coordinate of the {name} reference never varies: "
+                                 "it has no spread to standardise by")
+            a = a / spread
+        out.append(metrics.normalize_rows(a, f"collapsed {name}"))
+    return out[0], out[1]

@@ -233,9 +233,13 @@ def gap_plane(direction: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def shift_frame(deltas: np.ndarray, accuracy: np.ndarray, delta: float, images: np.ndarray,
-                prompts: np.ndarray, title: str, chance: float | None = None) -> plt.Figure:
-    """Chapter 5's explorer: accuracy against δ with the chosen δ marked (left), and the
-    shifted images and class prompts in a fixed 2-D projection (right)."""
+                prompts: np.ndarray, title: str, chance: float | None = None,
+                xlabel: str = "δ (> 0 closes the gap)", measure: str = "accuracy",
+                names: tuple[str, str] = ("images", "class prompts"),
+                value: str = "δ = {:+.2f}") -> plt.Figure:
+    """Chapter 5's explorer (and chapter 6's, with its own labels): a score against δ with
+    the chosen δ marked (left), and the moved images and prompts in a fixed 2-D projection
+    (right)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.3), constrained_layout=True)
     left.plot(deltas, accuracy, color="0.2")
     at = int(np.argmin(np.abs(np.asarray(deltas) - delta)))
@@ -243,11 +247,11 @@ def shift_frame(deltas: np.ndarray, accuracy: np.ndarray, delta: float, images: 
     if chance is not None:
         left.axhline(chance, color="0.5", linestyle=":", linewidth=1, label="chance")
         left.legend(loc="lower left", fontsize=8)
-    left.set(xlabel="δ (> 0 closes the gap)", ylabel="test accuracy",
-             title=f"δ = {delta:+.2f}: accuracy {accuracy[at]:.3f}")
-    right.scatter(*images.T, s=6, color=MODALITY_COLORS[0], alpha=0.6, label="images")
+    left.set(xlabel=xlabel, ylabel=f"test {measure}",
+             title=f"{value.format(delta)}: {measure} {accuracy[at]:.3f}")
+    right.scatter(*images.T, s=6, color=MODALITY_COLORS[0], alpha=0.6, label=names[0])
     right.scatter(*prompts.T, s=40, marker="D", color=MODALITY_COLORS[1], edgecolor="k",
-                  linewidth=0.4, label="class prompts")
+                  linewidth=0.4, label=names[1])
     right.set(xticks=[], yticks=[], title=title)
     right.legend(loc="best", fontsize=8)
     return fig

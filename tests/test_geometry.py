@@ -142,3 +142,26 @@ def test_collapse_takes_its_means_from_the_reference():
     assert not np.allclose(shifted[0], same[0])
     with pytest.raises(ValueError, match="different space"):
         geometry.collapse(x, y, reference=(np.ones((2, 3)), y))
+
+
+def test_collapse_strength_zero_only_normalises_and_one_is_the_default():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(20, 5)) + 2, rng.normal(size=(20, 5)) - 2
+    none = geometry.collapse(x, y, strength=0.0)
+    assert np.allclose(none[0], metrics.normalize_rows(x))
+    assert np.allclose(geometry.collapse(x, y, strength=1.0)[1], geometry.collapse(x, y)[1])
+    with pytest.raises(ValueError, match="strength must be a finite"):
+        geometry.collapse(x, y, strength=float("nan"))
+
+
+def test_standardising_divides_each_coordinate_by_its_spread():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(500, 3)) * np.array([1.0, 10.0, 0.1])
+    y = rng.normal(size=(500, 3))
+    sx, _ = geometry.collapse(x, y, standardise=True)
+    unit = metrics.normalize_rows(x)
+    expected = metrics.normalize_rows((unit - unit.mean(axis=0)) / unit.std(axis=0))
+    assert np.allclose(sx, expected)
+    flat = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]])  # z never varies
+    with pytest.raises(ValueError, match="never varies"):
+        geometry.collapse(flat, flat + 1, standardise=True)
