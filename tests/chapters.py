@@ -51,7 +51,8 @@ def is_notebook(path: Path) -> bool:
 def convert(root: Path, out: Path) -> list[Path]:
     """Write every executable page of the book under ``out`` as ``.ipynb``; return the paths.
 
-    ``out`` is emptied first so a page removed from the book is not tested any more.
+    ``out`` is emptied first so a page removed from the book is not tested any more. A
+    cell the book does not execute (tag ``skip-execution``: long solutions) nbval skips.
     """
     shutil.rmtree(out, ignore_errors=True)
     written = []
@@ -60,7 +61,12 @@ def convert(root: Path, out: Path) -> list[Path]:
             continue
         target = out / source.relative_to(root).with_suffix(".ipynb")
         target.parent.mkdir(parents=True, exist_ok=True)
-        jupytext.write(jupytext.read(source), target)
+        notebook = jupytext.read(source)
+        for cell in notebook.cells:  # the book's skip tag (myst-nb) is nbval's too
+            tags = cell.metadata.get("tags", [])
+            if "skip-execution" in tags:
+                cell.metadata["tags"] = [*tags, "nbval-skip"]
+        jupytext.write(notebook, target)
         written.append(target)
     return written
 

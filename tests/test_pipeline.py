@@ -85,3 +85,12 @@ def test_a_cell_that_raises_fails_the_book_build(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "ZeroDivisionError" in result.stdout + result.stderr
+
+
+def test_a_cell_the_book_skips_is_skipped_by_nbval_too(tmp_path):
+    book = make_book(tmp_path / "book", ":tags: [skip-execution]\n\n1 / 0")
+    chapters.convert(book, book / "nb")
+    assert run_nbval(book / "nb").returncode == 0
+    unskipped = make_book(tmp_path / "plain", "1 / 0")
+    chapters.convert(unskipped, unskipped / "nb")
+    assert run_nbval(unskipped / "nb").returncode != 0
