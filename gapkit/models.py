@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,6 +78,38 @@ def load(name: str, pretrained: str | Path | None = None,
     return model.eval()
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers (or a proxy is set): if not, pretrained tags are
+    looked up in the local cache only, instead of a minute of retries.
+
+    Introduced in the `gapkit embed` command; chapters 1, 2 and 5 ask it too
+    (``pretrained_from_env``)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip() not in ("", "0"):
+        return False
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY")):
+        return True
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def hub_offline(offline: bool):
+    """Within it, with ``offline`` true, huggingface_hub reads its cache only (no retries).
+
+    For the `gapkit embed` command and ``pretrained_from_env`` (chapters 1, 2 and 5)."""
+    import huggingface_hub.constants as hub
+
+    before = hub.HF_HUB_OFFLINE
+    hub.HF_HUB_OFFLINE = before or offline
+    try:
+        yield
+    finally:
+        hub.HF_HUB_OFFLINE = before
+
+
 PRETRAINED_MODEL = "ViT-B-32"
 
 
@@ -133,11 +166,12 @@ def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
         raise ValueError(f"GAPKIT_PRETRAINED={source!r} is neither a file nor one of "
                          f"open_clip's tags for {name}: "
                          f"{open_clip.list_pretrained_tags_by_model(name)}")
-    try:
-        model = load(name, pretrained=source)
-    except (OSError, RuntimeError) as error:  # not cached, and no network
-        return None, (f"No pretrained CLIP: {name} {source!r} is not in open_clip's "
-                      f"cache and cannot be downloaded ({type(error).__name__}).")
+    with hub_offline(not hub_reachable()):  # unreachable: the cache only, no retries
+        try:
+            model = load(name, pretrained=source)
+        except Exception as error:  # network and hub errors come in many kinds
+            return None, (f"No pretrained CLIP: {name} {source!r} is not in open_clip's "
+                          f"cache and cannot be downloaded ({type(error).__name__}).")
     return model, f"Pretrained CLIP: {name} {source!r}."
 
 

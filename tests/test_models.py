@@ -164,6 +164,7 @@ def test_a_tag_without_cached_weights_offline_is_absent_not_an_error(saved_tiny,
         raise RuntimeError("Failed to download weights for tag 'openai'")
 
     monkeypatch.setattr(open_clip, "create_model", offline)
+    monkeypatch.setattr(models, "hub_reachable", lambda: False)
     monkeypatch.setenv("GAPKIT_PRETRAINED", "openai")
     model, line = models.pretrained_from_env()
     assert model is None and "'openai' is not in open_clip's cache" in line
