@@ -7,10 +7,9 @@ any other open_clip model, with open_clip's own tokenizer. The landing page buil
 ``encode_texts``. ``pretrained_from_env`` gives chapters 1, 2 and 5 a real pretrained CLIP
 when its weights are present:
 
-``GAPKIT_PRETRAINED``        a checkpoint file (``save``'s, or open_clip's own), or an
-                             open_clip tag such as ``openai`` (read from open_clip's cache,
-                             downloaded when online); unset: no pretrained model
-``GAPKIT_PRETRAINED_MODEL``  its open_clip architecture (default ``ViT-B-32``)
+- ``GAPKIT_PRETRAINED``: a checkpoint file (``save``'s, or open_clip's own), or an open_clip
+  tag such as ``openai`` (read from open_clip's cache, downloaded when online); unset: none.
+- ``GAPKIT_PRETRAINED_MODEL``: its open_clip architecture (default ``ViT-B-32``).
 """
 
 from __future__ import annotations
