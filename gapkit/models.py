@@ -36,15 +36,15 @@ BOOK_MODELS = tuple(sorted(path.stem for path in CONFIG_DIR.glob("*.json")))
 
 
 @contextmanager
-def _quiet_random_init():
+def _quiet_random_init(level: int = logging.ERROR):
     # open_clip logs "No pretrained weights loaded" at WARNING; here random weights are the point.
     root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
+    before = root.level
+    root.setLevel(level)
     try:
         yield
     finally:
-        root.setLevel(level)
+        root.setLevel(before)
 
 
 def load(name: str, pretrained: str | Path | None = None,
@@ -165,7 +165,9 @@ def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
         raise ValueError(f"GAPKIT_PRETRAINED={source!r} is neither a file nor one of "
                          f"open_clip's tags for {name}: "
                          f"{open_clip.list_pretrained_tags_by_model(name)}")
-    with hub_offline(not hub_reachable()):  # unreachable: the cache only, no retries
+    # Unreachable hub: the cache only, no retries; the one line below says what failed,
+    # so open_clip's own error log and the hub's retry warnings stay quiet.
+    with hub_offline(not hub_reachable()), _quiet_random_init(logging.CRITICAL):
         try:
             model = load(name, pretrained=source)
         except Exception as error:  # network and hub errors come in many kinds
