@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make book   set up, execute every chapter, build the site into _build/html
-#   make test   set up, then lint, unit tests, every chapter under nbval, strict book build
+#   make test   set up, then lint, unit tests, every chapter under nbval (also offline),
+#               strict book build
 # Also: make lab (JupyterLab, .md chapters open as notebooks), make pdf (the whole book as
 # one PDF), make book EDITION=student (no solutions, in _build/student), make clean.
 
@@ -10,7 +11,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: all book test lab clean install lint unit notebooks book-strict site lock assets pdf \
+.PHONY: all book test lab clean install lint unit notebooks notebooks-offline book-strict site \
+	lock assets pdf \
 	launch-notebooks gpu-check
 
 # teacher (default: with the solutions) or student (without), from the same sources
@@ -78,7 +80,7 @@ pdf: $(STAMP) $(ASSETS)/.stamp
 
 # --keep-going runs every check and still fails when one of them fails.
 test: $(STAMP)
-	$(MAKE) --no-print-directory --keep-going lint unit notebooks book-strict
+	$(MAKE) --no-print-directory --keep-going lint unit notebooks notebooks-offline book-strict
 	$(MAKE) --no-print-directory site
 
 # Chapter code is also linted as a reader meets it (jupytext's .ipynb of every executable
@@ -95,6 +97,31 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) tests/chapters.py _build/nbval
 	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider _build/nbval
+
+# The chapters as a reader without a network meets them (issue #11): no GAPKIT_DATA_DIR, no
+# GAPKIT_REQUIRE_DATA, every connection beyond loopback refused (tests/offline/sitecustomize.py
+# runs first in every process, kernels included), and a cache with no paper files that
+# borrows the usual cache's trained checkpoints, so nothing trains twice. Only chapters/ run:
+# each reads a paper file, and the world and landing pages read none. GAPKIT_PRETRAINED names
+# a checkpoint saved here (a random book CLIP, not real pretrained weights), so the pretrained
+# rows of chapters 1, 2 and 5 run too; `make notebooks` runs them absent.
+OFFLINE := _build/offline
+OFFLINE_ENV := env -u GAPKIT_DATA_DIR -u GAPKIT_REQUIRE_DATA GAPKIT_CACHE=$(CURDIR)/$(OFFLINE)/cache \
+	PYTHONPATH=$(CURDIR)/tests/offline$${PYTHONPATH:+:$$PYTHONPATH} \
+	GAPKIT_PRETRAINED=$(CURDIR)/$(OFFLINE)/pretrained-test.pt GAPKIT_PRETRAINED_MODEL=gapclip-tiny
+notebooks-offline: $(STAMP)
+	$(PY) tests/chapters.py $(OFFLINE)/nbval > /dev/null
+	rm -rf $(OFFLINE)/cache && mkdir -p $(OFFLINE)/cache
+	usual="$$($(PY) -c 'from gapkit import runtime; print(runtime.cache_dir())')" && \
+		mkdir -p "$$usual/checkpoints" && ln -s "$$usual/checkpoints" $(OFFLINE)/cache/checkpoints
+	$(PY) -c "import sys; from gapkit import models, runtime; runtime.seed_everything(0); \
+		models.save(models.load('gapclip-tiny', device='cpu'), sys.argv[1])" $(OFFLINE)/pretrained-test.pt
+	$(OFFLINE_ENV) $(PY) -c "from gapkit.data import paper; \
+		assert not paper.paper_available('clip'), 'not offline: the paper file was found'"
+	$(OFFLINE_ENV) $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
+		$(OFFLINE)/nbval/chapters
+	@test -z "$$(ls -A $(OFFLINE)/cache/paper-features 2>/dev/null)" || \
+		{ echo "notebooks-offline: a paper file reached $(OFFLINE)/cache"; exit 1; }
 
 book-strict: $(STAMP) $(ASSETS)/.stamp
 	$(BIN)/jupyter-book build . -W -n --keep-going

@@ -6,6 +6,7 @@ Modules, each named for what it holds:
 - ``data``      the book's world of captioned shapes, the paper's embeddings, noise inputs
 - ``models``    open_clip models: the book's small CLIP or any other, random or pretrained
 - ``train``     contrastive training with open_clip's ClipLoss, cached by configuration
+- ``sources``   the paper's embeddings when they can be had, else the book's CLIP, labelled
 - ``metrics``   numbers that describe paired embeddings (the gap and friends)
 - ``io``        embedding files: read in bounded memory, written in shards
 - ``geometry``  moving embeddings: Procrustes alignment, the shift along the gap

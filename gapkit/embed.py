@@ -27,10 +27,8 @@ import csv
 import hashlib
 import json
 import os
-import socket
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -42,6 +40,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 from tqdm import tqdm
 
 from gapkit import io, models, runtime
+from gapkit.models import hub_offline, hub_reachable
 
 SHARD_ROWS = 10_000  # pairs per shard: 10,000 x 512 x 2 float32 = 41 MB
 
@@ -171,34 +170,6 @@ def class_inputs(classes: str | Path, template: str) -> Inputs:
 # --- the model -------------------------------------------------------------------------------
 
 
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether the Hugging Face hub answers (or a proxy is set): if not, pretrained tags are
-    looked up in the local cache only, instead of a minute of retries.
-
-    Introduced in the `gapkit embed` command."""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip() not in ("", "0"):
-        return False
-    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY")):
-        return True
-    try:
-        socket.create_connection(("huggingface.co", 443), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def _hub_offline(offline: bool):
-    import huggingface_hub.constants as hub
-
-    before = hub.HF_HUB_OFFLINE
-    hub.HF_HUB_OFFLINE = before or offline
-    try:
-        yield
-    finally:
-        hub.HF_HUB_OFFLINE = before
-
-
 def _first_line(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     text = "; ".join(lines[:2]) or type(error).__name__
@@ -233,7 +204,7 @@ def load_model(name: str, pretrained: str | None = None, seed: int = 0,
         raise EmbedError(f"--pretrained {pretrained!r} is neither a checkpoint file nor a "
                          f"pretrained tag of {name} ({known})")
     offline = not hub_reachable()
-    with _hub_offline(offline):
+    with hub_offline(offline):
         try:
             open_clip.pretrained.download_pretrained(open_clip.get_pretrained_cfg(name,
                                                                                   pretrained))

@@ -4,12 +4,19 @@ The book's CLIP is a set of named configurations in ``gapkit/model_configs/`` re
 open_clip on import, so ``open_clip.create_model_and_transforms("gapclip-tiny")`` builds it like
 any other open_clip model, with open_clip's own tokenizer. The landing page builds a random
 ``ViT-B-32`` with ``load``; chapter 1 on encodes the book's world with ``encode_images`` and
-``encode_texts``.
+``encode_texts``. ``pretrained_from_env`` gives chapters 1, 2 and 5 a real pretrained CLIP
+when its weights are present:
+
+- ``GAPKIT_PRETRAINED``: a checkpoint file (``save``'s, or open_clip's own), or an open_clip
+  tag such as ``openai`` (read from open_clip's cache, downloaded when online); unset: none.
+- ``GAPKIT_PRETRAINED_MODEL``: its open_clip architecture (default ``ViT-B-32``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,15 +36,15 @@ BOOK_MODELS = tuple(sorted(path.stem for path in CONFIG_DIR.glob("*.json")))
 
 
 @contextmanager
-def _quiet_random_init():
+def _quiet_random_init(level: int = logging.ERROR):
     # open_clip logs "No pretrained weights loaded" at WARNING; here random weights are the point.
     root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
+    before = root.level
+    root.setLevel(level)
     try:
         yield
     finally:
-        root.setLevel(level)
+        root.setLevel(before)
 
 
 def load(name: str, pretrained: str | Path | None = None,
@@ -94,6 +101,105 @@ class TwinImageTowers(torch.nn.Module):
     def forward(self, first: torch.Tensor, second: torch.Tensor):
         return (self.encode_image(first, normalize=True),
                 self.encode_text(second, normalize=True), self.logit_scale.exp())
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers (or a proxy is set): if not, pretrained tags are
+    looked up in the local cache only, instead of a minute of retries.
+
+    Introduced in the `gapkit embed` command; chapters 1, 2 and 5 ask it too
+    (``pretrained_from_env``)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip() not in ("", "0"):
+        return False
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY")):
+        return True
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def hub_offline(offline: bool):
+    """Within it, with ``offline`` true, huggingface_hub reads its cache only (no retries).
+
+    For the `gapkit embed` command and ``pretrained_from_env`` (chapters 1, 2 and 5)."""
+    import huggingface_hub.constants as hub
+
+    before = hub.HF_HUB_OFFLINE
+    hub.HF_HUB_OFFLINE = before or offline
+    try:
+        yield
+    finally:
+        hub.HF_HUB_OFFLINE = before
+
+
+PRETRAINED_MODEL = "ViT-B-32"
+
+
+def _readable(path: Path) -> bool:
+    """Whether ``path`` holds weights torch (or safetensors) can read, whatever their shape."""
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+            load_file(path)
+        else:
+            torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 -- any failure to read means: not a checkpoint
+        return False
+    return True
+
+
+def _first_line(error: BaseException) -> str:
+    text = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {text[:160]}"
+
+
+def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
+    """The pretrained CLIP that ``GAPKIT_PRETRAINED`` names (architecture
+    ``GAPKIT_PRETRAINED_MODEL``, default ViT-B-32), and one line saying what it is; or
+    ``None`` and one line saying why there is none.
+
+    None when the variable is unset, or names an open_clip tag whose weights are neither in
+    open_clip's cache nor downloadable (offline). A file that is missing, is not a
+    checkpoint, or holds another architecture's weights is an error that names the problem:
+    the reader asked for it. Chapters 1, 2 and 5 add its rows with it."""
+    name = os.environ.get("GAPKIT_PRETRAINED_MODEL", "").strip() or PRETRAINED_MODEL
+    source = os.environ.get("GAPKIT_PRETRAINED", "").strip()
+    if not source:
+        return None, ("No pretrained CLIP: set GAPKIT_PRETRAINED to a checkpoint file "
+                      "or an open_clip tag to add its rows.")
+    if name not in open_clip.list_models():
+        raise ValueError(f"GAPKIT_PRETRAINED_MODEL={name!r} is not an open_clip model; "
+                         "see open_clip.list_models() for the names")
+    path = Path(source).expanduser()
+    if path.suffix or os.sep in source:  # a file, not a tag
+        if not path.is_file():
+            raise FileNotFoundError(f"GAPKIT_PRETRAINED={source}: no such file")
+        try:
+            model = load(name, pretrained=path)
+        except Exception as error:  # open_clip's errors vary: tell the two causes apart
+            if not _readable(path):
+                raise ValueError(f"GAPKIT_PRETRAINED={source} is not a checkpoint file "
+                                 f"({_first_line(error)})") from error
+            raise ValueError(f"GAPKIT_PRETRAINED={source} does not hold {name} weights "
+                             "(set GAPKIT_PRETRAINED_MODEL to its architecture): "
+                             f"{_first_line(error)}") from error
+        return model, f"Pretrained CLIP: {name} from {path.name}."
+    if source not in open_clip.list_pretrained_tags_by_model(name):
+        raise ValueError(f"GAPKIT_PRETRAINED={source!r} is neither a file nor one of "
+                         f"open_clip's tags for {name}: "
+                         f"{open_clip.list_pretrained_tags_by_model(name)}")
+    # Unreachable hub: the cache only, no retries; the one line below says what failed,
+    # so open_clip's own error log and the hub's retry warnings stay quiet.
+    with hub_offline(not hub_reachable()), _quiet_random_init(logging.CRITICAL):
+        try:
+            model = load(name, pretrained=source)
+        except Exception as error:  # network and hub errors come in many kinds
+            return None, (f"No pretrained CLIP: {name} {source!r} is not in open_clip's "
+                          f"cache and cannot be downloaded ({type(error).__name__}).")
+    return model, f"Pretrained CLIP: {name} {source!r}."
 
 
 def save(model: torch.nn.Module, path: str | Path) -> Path:

@@ -7,6 +7,11 @@ one environment variable switches the whole book:
 ``GAPKIT_DEVICE``   ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (default: cuda when available)
 ``GAPKIT_PROFILE``  ``quick`` (default: laptop CPU in minutes) or ``full`` (longer runs, GPU)
 ``GAPKIT_CACHE``    folder for downloads and trained checkpoints
+
+Read elsewhere (see ``book/running.md``): ``GAPKIT_DATA_DIR`` and ``GAPKIT_REQUIRE_DATA`` by
+``data.paper`` (the paper's files), ``GAPKIT_PRETRAINED`` and ``GAPKIT_PRETRAINED_MODEL`` by
+``models.pretrained_from_env`` (a pretrained CLIP file or open_clip tag, and its
+architecture, default ViT-B-32).
 """
 
 from __future__ import annotations

@@ -102,3 +102,69 @@ def test_a_prompt_ensemble_is_the_normalised_mean_of_its_filled_templates():
     np.testing.assert_allclose(np.linalg.norm(ensemble, axis=1), 1, rtol=1e-6)
     with pytest.raises(ValueError, match="'{}'"):
         models.encode_prompt_ensemble(model, ["circle"], ["no placeholder"])
+
+
+@pytest.fixture
+def saved_tiny(tmp_path, monkeypatch):
+    """A random book CLIP saved as a file, and the variables cleared."""
+    monkeypatch.delenv("GAPKIT_PRETRAINED", raising=False)
+    monkeypatch.delenv("GAPKIT_PRETRAINED_MODEL", raising=False)
+    torch.manual_seed(0)
+    model = models.load("gapclip-tiny")
+    return model, models.save(model, tmp_path / "tiny.pt")
+
+
+def test_no_pretrained_clip_without_the_variable_says_so_in_one_line(saved_tiny):
+    model, line = models.pretrained_from_env()
+    assert model is None and "GAPKIT_PRETRAINED" in line and "\n" not in line
+
+
+def test_a_pretrained_checkpoint_file_loads_with_its_architecture(saved_tiny, monkeypatch):
+    model, path = saved_tiny
+    monkeypatch.setenv("GAPKIT_PRETRAINED", str(path))
+    monkeypatch.setenv("GAPKIT_PRETRAINED_MODEL", "gapclip-tiny")
+    loaded, line = models.pretrained_from_env()
+    assert line == "Pretrained CLIP: gapclip-tiny from tiny.pt." and not loaded.training
+    images = World().sample(4, seed=0).images
+    np.testing.assert_array_equal(models.encode_images(model, images),
+                                  models.encode_images(loaded, images))
+
+
+def test_a_corrupt_pretrained_file_is_a_clear_error(saved_tiny, monkeypatch, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"half a checkpoint")
+    monkeypatch.setenv("GAPKIT_PRETRAINED", str(bad))
+    monkeypatch.setenv("GAPKIT_PRETRAINED_MODEL", "gapclip-tiny")
+    with pytest.raises(ValueError, match=r"bad\.pt is not a checkpoint file"):
+        models.pretrained_from_env()
+
+
+def test_a_pretrained_file_of_another_architecture_is_a_clear_error(saved_tiny, monkeypatch):
+    _, path = saved_tiny
+    monkeypatch.setenv("GAPKIT_PRETRAINED", str(path))  # ViT-B-32 by default
+    with pytest.raises(ValueError, match="does not hold ViT-B-32 weights"):
+        models.pretrained_from_env()
+
+
+def test_a_missing_pretrained_file_or_unknown_name_is_a_clear_error(saved_tiny, monkeypatch,
+                                                                     tmp_path):
+    monkeypatch.setenv("GAPKIT_PRETRAINED", str(tmp_path / "missing.pt"))
+    with pytest.raises(FileNotFoundError, match="missing.pt: no such file"):
+        models.pretrained_from_env()
+    monkeypatch.setenv("GAPKIT_PRETRAINED", "no-such-tag")
+    with pytest.raises(ValueError, match="neither a file nor one of open_clip's tags"):
+        models.pretrained_from_env()
+    monkeypatch.setenv("GAPKIT_PRETRAINED_MODEL", "ViT-Z-99")
+    with pytest.raises(ValueError, match="GAPKIT_PRETRAINED_MODEL='ViT-Z-99'"):
+        models.pretrained_from_env()
+
+
+def test_a_tag_without_cached_weights_offline_is_absent_not_an_error(saved_tiny, monkeypatch):
+    def offline(*args, **kwargs):
+        raise RuntimeError("Failed to download weights for tag 'openai'")
+
+    monkeypatch.setattr(open_clip, "create_model", offline)
+    monkeypatch.setattr(models, "hub_reachable", lambda: False)
+    monkeypatch.setenv("GAPKIT_PRETRAINED", "openai")
+    model, line = models.pretrained_from_env()
+    assert model is None and "'openai' is not in open_clip's cache" in line

@@ -1,63 +1,15 @@
-"""The paper's features: local folder, cache, download (against a server on loopback)."""
+"""The paper's features: local folder, cache, download (against a server on loopback,
+the ``served`` fixture of conftest.py)."""
 
-import hashlib
-import http.server
 import os
-import socket
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ARRAY, dead_url
 
 from gapkit.data import paper
 from gapkit.data.paper import ChecksumError, DataUnavailable
-
-ARRAY = np.random.default_rng(0).normal(size=(2, 5, 4)).astype(np.float32)
-
-
-@pytest.fixture
-def served(tmp_path, monkeypatch):
-    """A fake 'clasp' file on a loopback HTTP server; the pinned checksum points at it."""
-    folder = tmp_path / "served"
-    folder.mkdir()
-    np.save(folder / "features_clasp.npy", ARRAY)
-    digest = hashlib.sha256((folder / "features_clasp.npy").read_bytes()).hexdigest()
-    entry = paper.PAPER_FEATURES["clasp"]
-    monkeypatch.setitem(paper.PAPER_FEATURES, "clasp", (*entry[:3], digest))
-    monkeypatch.setenv("GAPKIT_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("GAPKIT_DATA_DIR", raising=False)
-    monkeypatch.delenv("GAPKIT_REQUIRE_DATA", raising=False)
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(folder), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            if self.path.startswith("/truncated/"):  # promise more bytes than are sent
-                body = (folder / Path(self.path).name).read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2])
-                self.close_connection = True
-                return
-            super().do_GET()
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/", folder, tmp_path / "cache"
-    server.shutdown()
-
-
-def dead_url():
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}/"
 
 
 def cached_file(cache):
@@ -119,27 +71,27 @@ def test_a_wrong_file_in_the_data_folder_is_reported_not_overwritten(served, mon
 def test_server_down_with_require_data_is_an_error(served, monkeypatch):
     monkeypatch.setenv("GAPKIT_REQUIRE_DATA", "1")
     with pytest.raises(DataUnavailable, match="GAPKIT_REQUIRE_DATA"):
+        paper.paper_available("clasp", base_url=dead_url())
+    with pytest.raises(DataUnavailable, match="cannot download"):
         paper.paper_features("clasp", base_url=dead_url())
 
 
-def test_server_down_falls_back_to_the_books_clip_with_one_line(served, monkeypatch):
-    calls = []
-    monkeypatch.setattr(paper, "book_features", lambda name: calls.append(name) or (1, 2))
-    with pytest.warns(UserWarning, match="not available offline") as record:
-        assert paper.paper_features("clasp", base_url=dead_url()) == (1, 2)
-    assert calls == ["clasp"] and "\n" not in str(record[0].message)
+def test_server_down_is_an_error_not_a_stand_in(served):
+    """data.paper reads files and trains nothing: no file, no features."""
+    with pytest.raises(DataUnavailable, match="cannot download"):
+        paper.paper_features("clasp", base_url=dead_url())
+    assert not hasattr(paper, "book_features")
 
 
-def test_the_fallback_gives_the_papers_number_of_pairs(monkeypatch, tmp_path):
-    from gapkit import train
+def test_data_paper_does_not_import_training():
+    """Issue #14: no import cycle, hidden or not, between data.paper and train."""
+    import ast
 
-    monkeypatch.setenv("GAPKIT_CACHE", str(tmp_path))
-    monkeypatch.setenv("GAPKIT_DEVICE", "cpu")
-    small = train.TrainConfig(steps=2, eval_every=2, eval_images=8, batch_size=16)
-    monkeypatch.setattr(train, "TrainConfig", lambda: small)
-    for name in ("clasp", "clasp_random"):
-        x, y = paper.book_features(name)
-        assert x.shape == y.shape == (99, 64)
+    tree = ast.parse(Path(paper.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names} | {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not imported & {"train", "models", "gapkit.train", "gapkit.models"}
 
 
 def test_unknown_name():

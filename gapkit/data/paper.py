@@ -9,9 +9,10 @@ with row i of y (its text). Rows are not L2-normalised. Where the file comes fro
 
 Every file is checked against its SHA-256 below; downloads are written to a temporary file
 and renamed, so the cache never holds half a file, and a corrupt cached file is replaced.
-With no copy and no network, ``paper_features`` says so in one line and falls back to the
-book's own CLIP (trained, or random for the ``*_random`` names) on the book's world, with
-the same N; with ``GAPKIT_REQUIRE_DATA=1`` it raises instead. Chapter 1 uses all eight.
+With no copy and no network, ``paper_features`` raises ``DataUnavailable`` and
+``paper_available`` answers False, unless ``GAPKIT_REQUIRE_DATA=1``: then both raise, so a
+run that must use the real files (CI) never quietly goes without. This module only reads the
+paper's files; what a chapter shows in their place is ``gapkit.sources``'s choice.
 """
 
 from __future__ import annotations
@@ -130,14 +131,23 @@ def paper_file(name: str, base_url: str = BASE_URL) -> Path:
     return download(base_url + filename, cached, expected)
 
 
+def data_required() -> bool:
+    """Whether ``GAPKIT_REQUIRE_DATA`` asks for the paper's files or an error, never a
+    stand-in (CI sets it; chapter 1 on)."""
+    return os.environ.get("GAPKIT_REQUIRE_DATA", "").strip().lower() in ("1", "true", "yes")
+
+
 def paper_available(name: str, base_url: str = BASE_URL) -> bool:
-    """Whether ``paper_features(name)`` gives the paper's own file (downloading it if needed)
-    rather than the fallback.
+    """Whether ``paper_features(name)`` can give the paper's own file (downloading it if
+    needed). With ``GAPKIT_REQUIRE_DATA=1`` a missing file raises ``DataUnavailable``
+    instead of answering False.
 
     Introduced in chapter 1 (The gap)."""
     try:
         paper_file(name, base_url)
-    except DataUnavailable:
+    except DataUnavailable as error:
+        if data_required():
+            raise DataUnavailable(f"{error} (and GAPKIT_REQUIRE_DATA is set)") from error
         return False
     return True
 
@@ -145,34 +155,10 @@ def paper_available(name: str, base_url: str = BASE_URL) -> bool:
 def paper_features(name: str, base_url: str = BASE_URL) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)``: the paper's paired embeddings for ``name`` (see ``PAPER_FEATURES``).
 
-    Introduced in chapter 1 (The gap)."""
-    try:
-        path = paper_file(name, base_url)
-    except DataUnavailable as error:
-        if os.environ.get("GAPKIT_REQUIRE_DATA", "").strip() in ("1", "true", "yes"):
-            raise DataUnavailable(f"{error} (and GAPKIT_REQUIRE_DATA is set, so no "
-                                  "fallback)") from error
-        warnings.warn(f"the paper's features_{name}.npy is not available offline "
-                      "(set GAPKIT_DATA_DIR or go online); using the book's own CLIP instead",
-                      stacklevel=2)
-        return book_features(name)
+    Raises ``DataUnavailable`` when no copy can be had (``gapkit.sources.paired`` then
+    shows the book's CLIP in its place). Introduced in chapter 1 (The gap)."""
+    path = paper_file(name, base_url)
     array = np.load(path, allow_pickle=False)
     if array.ndim != 3 or array.shape[0] != 2:
         raise ValueError(f"{path} should hold an array of shape (2, N, D), got {array.shape}")
     return array[0], array[1]
-
-
-def book_features(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """The fallback: the book's CLIP (trained, or random for ``*_random``) on its world."""
-    from gapkit import models, train  # training imports this module: import here
-
-    base = name.removesuffix("_random")
-    config = train.TrainConfig()
-    if name.endswith("_random"):
-        runtime.seed_everything(config.seed)
-        model = models.load(config.model)
-    else:
-        model = train.train(config, progress=False).model
-    batch = config.world.sample(PAPER_N[base], seed=config.seed + 7)
-    return (models.encode_images(model, batch.images),
-            models.encode_texts(model, batch.captions))
