@@ -42,7 +42,8 @@ def _quiet_random_init():
 
 def load(name: str, pretrained: str | Path | None = None,
          device: torch.device | str | None = None,
-         image_size: int | None = None) -> torch.nn.Module:
+         image_size: int | None = None,
+         embed_dim: int | None = None) -> torch.nn.Module:
     """An open_clip model in eval mode on ``device`` (default: ``runtime.device()``).
 
     ``pretrained`` is ``None`` for random weights (seed first with
@@ -50,6 +51,8 @@ def load(name: str, pretrained: str | Path | None = None,
     the network), or the path of a checkpoint file saved earlier (works offline).
     ``image_size`` builds the image tower for smaller (or larger) inputs than its default,
     which keeps random-weight experiments with big architectures cheap on a CPU.
+    ``embed_dim`` sets the width of the shared embedding space (both projections) instead
+    of the configuration's (chapter 3 trains the book's CLIP at several).
 
     Introduced in the landing page.
     """
@@ -58,6 +61,8 @@ def load(name: str, pretrained: str | Path | None = None,
                          "see open_clip.list_models() for the names")
     device = runtime.device() if device is None else torch.device(device)
     options = {"device": device, "force_image_size": image_size}
+    if embed_dim is not None:  # open_clip's keyword overrides the configuration's
+        options["embed_dim"] = embed_dim
     if pretrained is None:
         with _quiet_random_init():
             model = open_clip.create_model(name, **options)
@@ -68,6 +73,16 @@ def load(name: str, pretrained: str | Path | None = None,
         model = open_clip.create_model(name, pretrained=str(pretrained),
                                        require_pretrained=True, **options)
     return model.eval()
+
+
+def embed_dim(name: str) -> int:
+    """The width of the shared embedding space of open_clip model ``name``, as configured.
+
+    Used by training's cache key (chapter 3 trains the book's CLIP at several widths)."""
+    config = open_clip.get_model_config(name)
+    if config is None:
+        raise ValueError(f"unknown open_clip model {name!r}")
+    return int(config["embed_dim"])
 
 
 def save(model: torch.nn.Module, path: str | Path) -> Path:
@@ -154,3 +169,4 @@ def encode_prompt_ensemble(model: torch.nn.Module, classes: Sequence[str],
     embeddings = encode_texts(model, texts).reshape(len(classes), len(templates), -1)
     means = embeddings.mean(axis=1)
     return means / np.linalg.norm(means, axis=1, keepdims=True)
+

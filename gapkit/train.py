@@ -46,6 +46,7 @@ class TrainConfig:
     init: str = "default"  # or "amended": text tower rotated onto the image tower at step 0
     holdout: float = 0.0  # fraction of attribute combinations never shown in training
     mismatch: float = 0.0  # fraction of each batch's captions moved to another image
+    embed_dim: int | None = None  # width of the shared embedding; None: the model's own
     start: TrainConfig | None = None  # fine-tune: begin from this run's trained weights
     seed: int = 0
     eval_every: int = 50
@@ -58,6 +59,8 @@ class TrainConfig:
                              f"negatives), got {self.batch_size}")
         if not self.temperature > 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}")
+        if self.embed_dim is not None and self.embed_dim < 1:
+            raise ValueError(f"embed_dim must be at least 1, got {self.embed_dim}")
         if not 0 <= self.mismatch <= 1:
             raise ValueError(f"mismatch must lie in [0, 1], got {self.mismatch}")
         if self.init not in INITS:
@@ -84,7 +87,11 @@ class TrainConfig:
 def _keyed(fields: dict) -> dict:
     # Options added after CACHE_VERSION 1 enter the key only when set, so that earlier
     # checkpoints keep their names.
-    fields = {k: v for k, v in fields.items() if not (k == "mismatch" and v == 0)}
+    # embed_dim: also when it is the model's own width, which builds the same model.
+    own = models.embed_dim(fields["model"])
+    fields = {k: v for k, v in fields.items()
+              if not (k == "mismatch" and v == 0)
+              and not (k == "embed_dim" and v in (None, own))}
     if fields.get("start") is not None:
         fields["start"] = _keyed(fields["start"])
     return fields
@@ -159,7 +166,7 @@ def _load_run(path: Path, config: TrainConfig) -> Run:
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if saved.get("key") != config.key():
         raise ValueError("its key does not match the configuration")
-    model = models.load(config.model, device="cpu")
+    model = models.load(config.model, device="cpu", embed_dim=config.embed_dim)
     model.load_state_dict(saved["state_dict"])
     return Run(model.to(runtime.device()).eval(), config, saved["history"], cached=True)
 
@@ -225,7 +232,8 @@ def _train(config: TrainConfig, progress: bool) -> Run:
     started = time.perf_counter()
     runtime.seed_everything(config.seed)
     device = runtime.device()
-    model = models.load(config.model, device=device).train()
+    model = models.load(config.model, device=device,
+                        embed_dim=config.embed_dim).train()
     if start is not None:
         model.load_state_dict(start)
     world = config.world

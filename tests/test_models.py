@@ -102,3 +102,18 @@ def test_a_prompt_ensemble_is_the_normalised_mean_of_its_filled_templates():
     np.testing.assert_allclose(np.linalg.norm(ensemble, axis=1), 1, rtol=1e-6)
     with pytest.raises(ValueError, match="'{}'"):
         models.encode_prompt_ensemble(model, ["circle"], ["no placeholder"])
+
+
+def test_embed_dim_sets_the_width_of_both_projections():
+    assert models.embed_dim("gapclip-tiny") == 64
+    with pytest.raises(ValueError, match="unknown open_clip model"):
+        models.embed_dim("ViT-Z-99")
+    torch.manual_seed(0)
+    model = models.load("gapclip-tiny", embed_dim=16)
+    pictures = World().sample(3, seed=0)
+    assert models.encode_images(model, pictures.images).shape == (3, 16)
+    assert models.encode_texts(model, pictures.captions).shape == (3, 16)
+    torch.manual_seed(0)  # None: the configuration's own width, the same model
+    own, default = models.load("gapclip-tiny", embed_dim=None), models.load("gapclip-tiny")
+    assert own.text_projection.shape == default.text_projection.shape == (64, 64)
+
