@@ -170,3 +170,23 @@ def encode_prompt_ensemble(model: torch.nn.Module, classes: Sequence[str],
     means = embeddings.mean(axis=1)
     return means / np.linalg.norm(means, axis=1, keepdims=True)
 
+
+def encode_at_init(name: str, seed: int, images: torch.Tensor | None = None,
+                   texts: Sequence[str] | torch.Tensor | None = None,
+                   device: torch.device | str | None = None,
+                   image_size: int | None = None
+                   ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The embeddings of ``images`` and ``texts`` by model ``name`` with random weights:
+    ``runtime.seed_everything(seed)``, ``load``, ``encode_images`` and ``encode_texts`` in
+    one call, so the same seed always gives the same model. An input left out (``None``)
+    gives ``None``.
+
+    Used in chapter 1 (the book's CLIP at initialisation), chapter 2 (through
+    ``cone.seed_embeddings``, 25 random initialisations) and chapter 3 (the gap before
+    training)."""
+    if images is None and texts is None:
+        raise ValueError("give images, texts or both to encode")
+    runtime.seed_everything(seed)
+    model = load(name, device=device, image_size=image_size)
+    return (None if images is None else encode_images(model, images),
+            None if texts is None else encode_texts(model, texts))

@@ -117,3 +117,20 @@ def test_embed_dim_sets_the_width_of_both_projections():
     own, default = models.load("gapclip-tiny", embed_dim=None), models.load("gapclip-tiny")
     assert own.text_projection.shape == default.text_projection.shape == (64, 64)
 
+
+def test_encode_at_init_is_seed_load_encode_in_one_call():
+    pictures = World().sample(5, seed=1)
+    x, y = models.encode_at_init("gapclip-tiny", 3, pictures.images, pictures.captions)
+    from gapkit import runtime
+
+    runtime.seed_everything(3)
+    model = models.load("gapclip-tiny")
+    np.testing.assert_array_equal(x, models.encode_images(model, pictures.images))
+    np.testing.assert_array_equal(y, models.encode_texts(model, pictures.captions))
+    only, none = models.encode_at_init("gapclip-tiny", 3, images=pictures.images)
+    np.testing.assert_array_equal(only, x)
+    assert none is None
+    other, _ = models.encode_at_init("gapclip-tiny", 4, pictures.images)
+    assert not np.allclose(other, x)  # another seed, another model
+    with pytest.raises(ValueError, match="give images, texts or both"):
+        models.encode_at_init("gapclip-tiny", 0)
