@@ -239,13 +239,10 @@ def seed_embeddings(model: str, images: torch.Tensor, seeds: range | list[int]) 
     seed: shape (len(seeds), n, dim). The paper's Figure 2c.
 
     Introduced in chapter 2 (The cone effect)."""
-    from gapkit import models, runtime
+    from gapkit import models
 
-    out = []
-    for seed in seeds:
-        runtime.seed_everything(seed)
-        out.append(models.encode_images(models.load(model, device="cpu"), images))
-    return np.stack(out)
+    return np.stack([models.encode_at_init(model, seed, images, device="cpu")[0]
+                     for seed in seeds])
 
 
 def seed_separation(embeddings: np.ndarray) -> dict[str, float]:

@@ -49,7 +49,8 @@ def _quiet_random_init(level: int = logging.ERROR):
 
 def load(name: str, pretrained: str | Path | None = None,
          device: torch.device | str | None = None,
-         image_size: int | None = None) -> torch.nn.Module:
+         image_size: int | None = None,
+         embed_dim: int | None = None) -> torch.nn.Module:
     """An open_clip model in eval mode on ``device`` (default: ``runtime.device()``).
 
     ``pretrained`` is ``None`` for random weights (seed first with
@@ -57,6 +58,8 @@ def load(name: str, pretrained: str | Path | None = None,
     the network), or the path of a checkpoint file saved earlier (works offline).
     ``image_size`` builds the image tower for smaller (or larger) inputs than its default,
     which keeps random-weight experiments with big architectures cheap on a CPU.
+    ``embed_dim`` sets the width of the shared embedding space (both projections) instead
+    of the configuration's (chapter 3 trains the book's CLIP at several).
 
     Introduced in the landing page.
     """
@@ -65,6 +68,8 @@ def load(name: str, pretrained: str | Path | None = None,
                          "see open_clip.list_models() for the names")
     device = runtime.device() if device is None else torch.device(device)
     options = {"device": device, "force_image_size": image_size}
+    if embed_dim is not None:  # open_clip's keyword overrides the configuration's
+        options["embed_dim"] = embed_dim
     if pretrained is None:
         with _quiet_random_init():
             model = open_clip.create_model(name, **options)
@@ -84,9 +89,10 @@ class TwinImageTowers(torch.nn.Module):
     ``encode_image`` is the first tower and ``encode_text`` the second, so the book's
     training loop and ``encode_images`` work unchanged; both read images."""
 
-    def __init__(self, name: str, device: torch.device | str | None = None):
+    def __init__(self, name: str, device: torch.device | str | None = None,
+                 embed_dim: int | None = None):
         super().__init__()
-        first, second = load(name, device=device), load(name, device=device)
+        first, second = (load(name, device=device, embed_dim=embed_dim) for _ in "12")
         self.visual, self.twin = first.visual, second.visual
         self.logit_scale = first.logit_scale
 
@@ -202,6 +208,16 @@ def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
     return model, f"Pretrained CLIP: {name} {source!r}."
 
 
+def embed_dim(name: str) -> int:
+    """The width of the shared embedding space of open_clip model ``name``, as configured.
+
+    Used by training's cache key (chapter 3 trains the book's CLIP at several widths)."""
+    config = open_clip.get_model_config(name)
+    if config is None:
+        raise ValueError(f"unknown open_clip model {name!r}")
+    return int(config["embed_dim"])
+
+
 def save(model: torch.nn.Module, path: str | Path) -> Path:
     """Save the weights where ``load(name, pretrained=path)`` finds them (atomic write).
 
@@ -295,3 +311,24 @@ def encode_prompt_ensemble(model: torch.nn.Module, classes: Sequence[str],
     embeddings = encode_texts(model, texts).reshape(len(classes), len(templates), -1)
     means = embeddings.mean(axis=1)
     return means / np.linalg.norm(means, axis=1, keepdims=True)
+
+
+def encode_at_init(name: str, seed: int, images: torch.Tensor | None = None,
+                   texts: Sequence[str] | torch.Tensor | None = None,
+                   device: torch.device | str | None = None,
+                   image_size: int | None = None
+                   ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The embeddings of ``images`` and ``texts`` by model ``name`` with random weights:
+    ``runtime.seed_everything(seed)``, ``load``, ``encode_images`` and ``encode_texts`` in
+    one call, so the same seed always gives the same model. An input left out (``None``)
+    gives ``None``.
+
+    Used in chapter 1 (the book's CLIP at initialisation), chapter 2 (through
+    ``cone.seed_embeddings``, 25 random initialisations) and chapter 3 (the gap before
+    training)."""
+    if images is None and texts is None:
+        raise ValueError("give images, texts or both to encode")
+    runtime.seed_everything(seed)
+    model = load(name, device=device, image_size=image_size)
+    return (None if images is None else encode_images(model, images),
+            None if texts is None else encode_texts(model, texts))

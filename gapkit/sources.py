@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from gapkit import models, runtime, train
+from gapkit import models, train
 from gapkit.data import paper
 
 
@@ -49,15 +49,14 @@ def book_pairs(name: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"unknown feature set {name!r}: choose from "
                          f"{list(paper.PAPER_FEATURES)}")
     config = train.TrainConfig()
-    if name.endswith("_random"):
-        runtime.seed_everything(config.seed)
-        model = models.load(config.model)
-    else:
-        model = train.train(config, progress=False).model
     world, seed = config.world, config.seed + 7
     n = min(paper.PAPER_N[base], world.n_combos)
     order = torch.randperm(world.n_combos, generator=torch.Generator().manual_seed(seed))
     batch = world.batch(order[:n].sort().values, seed=seed)
+    if name.endswith("_random"):
+        return models.encode_at_init(config.model, config.seed, batch.images,
+                                     batch.captions)
+    model = train.train(config, progress=False).model
     return (models.encode_images(model, batch.images),
             models.encode_texts(model, batch.captions))
 

@@ -47,6 +47,7 @@ class TrainConfig:
     init: str = "default"  # or "amended": text tower rotated onto the image tower at step 0
     holdout: float = 0.0  # fraction of attribute combinations never shown in training
     mismatch: float = 0.0  # fraction of each batch's captions moved to another image
+    embed_dim: int | None = None  # width of the shared embedding; None: the model's own
     start: TrainConfig | None = None  # fine-tune: begin from this run's trained weights
     # Chapter 6's options, after later papers (all off by default):
     captions: tuple[str, ...] = ATTRIBUTES  # the attributes that captions name
@@ -66,6 +67,8 @@ class TrainConfig:
                              f"negatives), got {self.batch_size}")
         if not self.temperature > 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}")
+        if self.embed_dim is not None and self.embed_dim < 1:
+            raise ValueError(f"embed_dim must be at least 1, got {self.embed_dim}")
         if not 0 <= self.mismatch <= 1:
             raise ValueError(f"mismatch must lie in [0, 1], got {self.mismatch}")
         if self.init not in INITS:
@@ -105,7 +108,11 @@ _ADDED = {"mismatch": 0, "captions": ATTRIBUTES, "temperature_to": None, "swap":
 def _keyed(fields: dict) -> dict:
     # Options added after CACHE_VERSION 1 enter the key only when set, so that earlier
     # checkpoints keep their names.
-    fields = {k: v for k, v in fields.items() if k not in _ADDED or v != _ADDED[k]}
+    # embed_dim: also when it is the model's own width, which builds the same model.
+    own = models.embed_dim(fields["model"])
+    fields = {k: v for k, v in fields.items()
+              if (k not in _ADDED or v != _ADDED[k])
+              and not (k == "embed_dim" and v in (None, own))}
     if fields.get("start") is not None:
         fields["start"] = _keyed(fields["start"])
     return fields
@@ -187,8 +194,9 @@ def _load_run(path: Path, config: TrainConfig) -> Run:
 
 def _build(config: TrainConfig, device) -> torch.nn.Module:
     if config.views:
-        return models.TwinImageTowers(config.model, device=device)
-    return models.load(config.model, device=device)
+        return models.TwinImageTowers(config.model, device=device,
+                                      embed_dim=config.embed_dim)
+    return models.load(config.model, device=device, embed_dim=config.embed_dim)
 
 
 class _Evaluator:

@@ -168,3 +168,35 @@ def test_a_tag_without_cached_weights_offline_is_absent_not_an_error(saved_tiny,
     monkeypatch.setenv("GAPKIT_PRETRAINED", "openai")
     model, line = models.pretrained_from_env()
     assert model is None and "'openai' is not in open_clip's cache" in line
+
+
+def test_embed_dim_sets_the_width_of_both_projections():
+    assert models.embed_dim("gapclip-tiny") == 64
+    with pytest.raises(ValueError, match="unknown open_clip model"):
+        models.embed_dim("ViT-Z-99")
+    torch.manual_seed(0)
+    model = models.load("gapclip-tiny", embed_dim=16)
+    pictures = World().sample(3, seed=0)
+    assert models.encode_images(model, pictures.images).shape == (3, 16)
+    assert models.encode_texts(model, pictures.captions).shape == (3, 16)
+    torch.manual_seed(0)  # None: the configuration's own width, the same model
+    own, default = models.load("gapclip-tiny", embed_dim=None), models.load("gapclip-tiny")
+    assert own.text_projection.shape == default.text_projection.shape == (64, 64)
+
+
+def test_encode_at_init_is_seed_load_encode_in_one_call():
+    pictures = World().sample(5, seed=1)
+    x, y = models.encode_at_init("gapclip-tiny", 3, pictures.images, pictures.captions)
+    from gapkit import runtime
+
+    runtime.seed_everything(3)
+    model = models.load("gapclip-tiny")
+    np.testing.assert_array_equal(x, models.encode_images(model, pictures.images))
+    np.testing.assert_array_equal(y, models.encode_texts(model, pictures.captions))
+    only, none = models.encode_at_init("gapclip-tiny", 3, images=pictures.images)
+    np.testing.assert_array_equal(only, x)
+    assert none is None
+    other, _ = models.encode_at_init("gapclip-tiny", 4, pictures.images)
+    assert not np.allclose(other, x)  # another seed, another model
+    with pytest.raises(ValueError, match="give images, texts or both"):
+        models.encode_at_init("gapclip-tiny", 0)

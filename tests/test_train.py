@@ -134,6 +134,7 @@ def test_a_non_finite_loss_stops_training_and_names_the_step(monkeypatch):
     ({"uniformity": -1.0}, "alignment and uniformity"),
     ({"views": True, "init": "amended"}, "no text tower to amend"),
     ({"captions": ("shape", "mood")}, "captions must name some of"),
+    ({"embed_dim": 0}, "embed_dim must be at least 1"),
 ])
 def test_bad_configurations(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -188,6 +189,19 @@ def test_mismatch_enters_the_key_only_when_set_and_changes_training():
     mixed = train(TrainConfig(**SMALL, mismatch=0.5), use_cache=False, progress=False)
     assert plain.history["gap"][0] == mixed.history["gap"][0]  # step 0: same weights
     assert plain.history["loss"][1:] != mixed.history["loss"][1:]
+
+
+def test_embed_dim_enters_the_key_only_when_it_changes_the_model():
+    own = TrainConfig().key()
+    assert TrainConfig(embed_dim=None).key() == own == TrainConfig(embed_dim=64).key()
+    assert TrainConfig(embed_dim=16).key() != own != TrainConfig(embed_dim=128).key()
+    assert "embed_dim" not in str(training._keyed(training.asdict(
+        TrainConfig(start=TrainConfig()))))
+    config = TrainConfig(**SMALL, embed_dim=16)
+    run = train(config, progress=False)
+    assert run.model.text_projection.shape[1] == 16
+    again = train(config, progress=False)  # the cached checkpoint loads at its width
+    assert again.cached and again.model.visual.proj.shape[1] == 16
 
 
 def test_fine_tuning_starts_from_the_trained_weights_of_another_run():
