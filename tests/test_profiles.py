@@ -1,0 +1,140 @@
+"""The `full` profile on a CPU: every model and training configuration the chapters build
+in it is built here and takes one step, so that a GPU run never finds a typo (issue "The
+book on a GPU"). And the `quick` profile is the one the published book was built with: its
+sizes, and so its cached runs, must not move."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from gapkit import cone, data, models, runtime
+from gapkit.data import World
+from gapkit.train import COLD, TrainConfig, experiment, fine_tune, train
+
+# Chapter 4's fixed temperatures (the paper's Supp. Fig. 8) and its learned one (None).
+FINE_TUNE_TEMPERATURES = (0.01, 0.02, 1 / 30, 0.05, 0.1, 1.0, None)
+MISMATCH_FRACTIONS = (0.0, 0.1, 0.3)  # chapter 3
+
+
+@pytest.fixture
+def full(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAPKIT_PROFILE", "full")
+    monkeypatch.setenv("GAPKIT_DEVICE", "cpu")
+    monkeypatch.setenv("GAPKIT_CACHE", str(tmp_path))  # never the reader's cache
+    return runtime.sizes()
+
+
+def test_quick_sizes_are_the_published_books(monkeypatch):
+    monkeypatch.delenv("GAPKIT_PROFILE", raising=False)
+    assert runtime.sizes() == runtime.Sizes(image_side=128, steps=600, seeds=(0,), draws=3,
+                                            trials=2000, inits=100)
+    # the runs the quick book caches keep their names (their configuration's hash)
+    assert experiment().key() == TrainConfig().key()
+    assert experiment(cold=True).key() == TrainConfig(**COLD).key()
+    assert experiment(seed=2).steps == TrainConfig().steps == 600
+
+
+def test_full_sizes_are_the_papers_scale(full):
+    assert full.image_side == 224  # the paper's Fig. 2a inputs
+    assert full.steps == 1000 and experiment().steps == 1000
+    assert full.seeds == (0, 1, 2)
+    quick = runtime.SIZES["quick"]
+    for field in dataclasses.fields(runtime.Sizes):
+        bigger, smaller = getattr(full, field.name), getattr(quick, field.name)
+        if isinstance(bigger, tuple):
+            assert set(smaller) < set(bigger), field.name
+        else:
+            assert bigger > smaller, field.name
+
+
+def test_sizes_follow_the_profile_variable(monkeypatch):
+    monkeypatch.setenv("GAPKIT_PROFILE", "full")
+    assert runtime.sizes() is runtime.SIZES["full"]
+    monkeypatch.setenv("GAPKIT_PROFILE", "quick")
+    assert runtime.sizes() is runtime.SIZES["quick"]
+    monkeypatch.setenv("GAPKIT_PROFILE", "huge")
+    with pytest.raises(ValueError, match="GAPKIT_PROFILE='huge'"):
+        runtime.sizes()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        runtime.SIZES["quick"].steps = 1
+
+
+@pytest.mark.parametrize("name", ["RN50", "ViT-B-32"])
+def test_full_random_towers_take_full_size_pictures(full, name):
+    # chapter 2's table of random towers (paper Fig. 2a) and chapter 3's gap at init
+    runtime.seed_everything(0)
+    tower = models.load(name, device="cpu", image_size=full.image_side)
+    assert set(np.atleast_1d(tower.visual.image_size)) == {full.image_side}
+    pictures = World().sample(2, seed=5)  # 32 px, resized to the tower's side
+    images = models.encode_images(tower, pictures.images)
+    texts = models.encode_texts(tower, pictures.captions)
+    dim = tower.text_projection.shape[1]
+    assert images.shape == texts.shape == (2, dim)
+    assert np.isfinite(images).all() and np.isfinite(texts).all()
+
+
+def test_full_resnet18_takes_full_size_pictures(full):
+    pictures = World().sample(2, seed=5).images
+    features = cone.resnet18_features(pictures, size=full.image_side)
+    noise = cone.resnet18_features(data.noise_images(2, size=full.image_side),
+                                   normalize=False)
+    assert features.shape == noise.shape == (2, 512) and (features >= 0).all()
+
+
+def full_training_configs(sizes):
+    """Every training configuration the chapters ask for in the full profile."""
+    configs = [experiment(), experiment(cold=True)]  # chapters 1, 2, 5, the world page
+    configs += [experiment(cold=cold, init=init, seed=seed)  # chapter 3
+                for init in ("default", "amended") for cold in (True, False)
+                for seed in sizes.seeds]
+    configs += [experiment(cold=cold, mismatch=f)  # chapter 3
+                for f in MISMATCH_FRACTIONS for cold in (True, False)]
+    configs += [fine_tune(experiment(seed=seed), tau)  # chapter 4
+                for seed in sizes.seeds for tau in FINE_TUNE_TEMPERATURES if tau]
+    return list({c.key(): c for c in configs}.values())  # chapters share runs
+
+
+def one_step(config: TrainConfig) -> TrainConfig:
+    """The same configuration cut to one small training step (and its start too)."""
+    start = None if config.start is None else one_step(config.start)
+    return dataclasses.replace(config, steps=1, warmup=0, batch_size=4, eval_every=1,
+                               eval_images=4, start=start)
+
+
+def reseeded(config: TrainConfig, seed: int) -> TrainConfig:
+    start = None if config.start is None else reseeded(config.start, seed)
+    return dataclasses.replace(config, seed=seed, start=start)
+
+
+def test_full_training_configurations_are_what_the_profile_says(full):
+    configs = full_training_configs(full)
+    assert len(configs) == 2 * 2 * 3 + 2 * 2 + 6 * 3  # chapter 3 and 4's runs
+    assert {c.seed for c in configs} == set(full.seeds)
+    for config in configs:
+        trained = config if config.start is None else config.start
+        assert trained.steps == 1000, config
+    # the other seeds repeat seed 0's runs and change nothing else
+    first = {c.key() for c in configs if c.seed == 0}
+    assert {reseeded(c, 0).key() for c in configs} == first
+
+
+def kind(config: TrainConfig) -> tuple:
+    """What decides a run's code path (its numbers were checked when it was built)."""
+    return (config.init, config.learn_temperature, config.mismatch > 0,
+            config.start is not None)
+
+
+def test_full_training_configurations_each_take_one_step(full):
+    # one run of each kind: seed 0's (the other seeds differ only in the seed), and of
+    # chapter 4's six fixed temperatures or chapter 3's two fractions mismatched, one
+    configs = {kind(c): c for c in full_training_configs(full) if c.seed == 0}
+    assert len(configs) == 7
+    for config in configs.values():
+        history = train(one_step(config), progress=False).history
+        assert history["step"][-1] == 1, config
+        assert all(math.isfinite(v) for k in ("loss", "gap") for v in history[k]), config
+    # and chapter 4's learned temperature, which starts from where its start ended
+    tuned = fine_tune(one_step(experiment(seed=full.seeds[-1])), None)  # one more seed
+    assert train(one_step(tuned), progress=False).history["step"][-1] == 1
