@@ -5,7 +5,8 @@ Introduced on the landing page (``book/intro.md``); every chapter starts with
 one environment variable switches the whole book:
 
 ``GAPKIT_DEVICE``   ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (default: cuda when available)
-``GAPKIT_PROFILE``  ``quick`` (default: laptop CPU in minutes) or ``full`` (longer runs, GPU)
+``GAPKIT_PROFILE``  ``quick`` (default: laptop CPU in minutes) or ``full`` (longer runs, GPU);
+                    ``sizes()`` holds every number the profile decides
 ``GAPKIT_CACHE``    folder for downloads and trained checkpoints
 """
 
@@ -87,7 +88,7 @@ class Sizes:
     """Every number that the profile decides, in one place (``sizes()`` picks the profile's).
 
     The ``quick`` values are what the published site shows; ``full`` is the paper's scale
-    where the book can reach it, for a GPU (the page 'Running the book' tabulates both).
+    where the book can reach it, for a GPU (the page 'Running this book' tabulates both).
     """
 
     image_side: int  # pixels of the images fed to CLIP's random towers (chapters 2 and 3)

@@ -5,6 +5,8 @@ sizes, and so its cached runs, must not move."""
 
 import dataclasses
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,3 +140,26 @@ def test_full_training_configurations_each_take_one_step(full):
     # and chapter 4's learned temperature, which starts from where its start ended
     tuned = fine_tune(one_step(experiment(seed=full.seeds[-1])), None)  # one more seed
     assert train(one_step(tuned), progress=False).history["step"][-1] == 1
+
+
+# The table of book/running.md, row by row: what each size is called there.
+RUNNING_ROWS = {"image side of CLIP's random towers": "image_side",
+                "training steps of the book's CLIP": "steps",
+                "training seeds": "seeds",
+                "random networks per depth curve": "draws",
+                "Monte Carlo draws per point": "trials",
+                "random networks for Theorem 2": "inits"}
+
+
+def test_the_running_page_tabulates_the_sizes_of_both_profiles():
+    text = (Path(__file__).resolve().parents[1] / "book" / "running.md").read_text()
+    rows = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("|") and cells[0] in RUNNING_ROWS:
+            rows[RUNNING_ROWS[cells[0]]] = [int(re.sub(r"\D", "", c)) for c in cells[1:3]]
+    assert set(rows) == {field.name for field in dataclasses.fields(runtime.Sizes)}
+    for name, (quick, full) in rows.items():
+        expected = [getattr(runtime.SIZES[p], name) for p in ("quick", "full")]
+        expected = [len(v) if isinstance(v, tuple) else v for v in expected]
+        assert [quick, full] == expected, name
