@@ -62,7 +62,7 @@ def server(tmp_path):
             try:
                 if get(f"{base}/api/status")[0] == 200:
                     break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             assert time.monotonic() < deadline, "the server did not answer in 60 s"
             time.sleep(0.5)
