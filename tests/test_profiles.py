@@ -6,10 +6,12 @@ sizes, and so its cached runs, must not move."""
 import dataclasses
 import math
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from gapkit import cone, data, models, runtime
 from gapkit.data import World
@@ -163,3 +165,17 @@ def test_the_running_page_tabulates_the_sizes_of_both_profiles():
         expected = [getattr(runtime.SIZES[p], name) for p in ("quick", "full")]
         expected = [len(v) if isinstance(v, tuple) else v for v in expected]
         assert [quick, full] == expected, name
+
+
+def test_the_gpu_check_runs_every_page_on_cuda_in_the_full_profile(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(["make", "-n", "gpu-check", f"VENV={tmp_path / 'venv'}"],
+                            cwd=root, capture_output=True, text=True, check=True)
+    (check,) = [line for line in result.stdout.splitlines() if "bench_book" in line]
+    assert "GAPKIT_DEVICE=cuda GAPKIT_PROFILE=full" in check
+    bench = (root / "benchmarks" / "bench_book.py").read_text()
+    assert "chapters.convert(ROOT" in bench  # every page of _toc.yml, under nbval
+    workflow = yaml.safe_load((root / ".github" / "workflows" / "gpu.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    assert "vars.GPU_RUNNER_LABEL" in " ".join(job["runs-on"])  # a configurable runner
+    assert {"run": "make gpu-check"} in job["steps"]
