@@ -92,7 +92,7 @@ class Sizes:
     """
 
     image_side: int  # pixels of the images fed to CLIP's random towers (chapters 2 and 3)
-    steps: int  # training steps of the book's CLIP (``train.experiment``, chapters 1 to 5)
+    steps: int  # training steps of the book's CLIP (``train.experiment``, chapters 1 to 4)
     seeds: tuple[int, ...]  # training seeds averaged over (chapters 3 and 4)
     draws: int  # random networks per curve of the depth experiment (chapter 2)
     trials: int  # Monte Carlo draws per point of Theorem 1's check (chapter 2)

@@ -89,7 +89,8 @@ def test_full_resnet18_takes_full_size_pictures(full):
 
 def full_training_configs(sizes):
     """Every training configuration the chapters ask for in the full profile."""
-    configs = [experiment(), experiment(cold=True)]  # chapters 1, 2, 5, the world page
+    configs = [experiment(), experiment(cold=True)]  # chapters 1, 2, the world page
+    configs += [experiment(steps=600), experiment(cold=True, steps=600)]  # chapter 5
     configs += [experiment(cold=cold, init=init, seed=seed)  # chapter 3
                 for init in ("default", "amended") for cold in (True, False)
                 for seed in sizes.seeds]
@@ -114,11 +115,10 @@ def reseeded(config: TrainConfig, seed: int) -> TrainConfig:
 
 def test_full_training_configurations_are_what_the_profile_says(full):
     configs = full_training_configs(full)
-    assert len(configs) == 2 * 2 * 3 + 2 * 2 + 6 * 3  # chapter 3 and 4's runs
+    assert len(configs) == 2 * 2 * 3 + 2 * 2 + 6 * 3 + 2  # chapters 3, 4 and 5's runs
     assert {c.seed for c in configs} == set(full.seeds)
-    for config in configs:
-        trained = config if config.start is None else config.start
-        assert trained.steps == 1000, config
+    steps = [(c if c.start is None else c.start).steps for c in configs]
+    assert steps.count(600) == 2 and steps.count(1000) == len(configs) - 2  # chapter 5
     # the other seeds repeat seed 0's runs and change nothing else
     first = {c.key() for c in configs if c.seed == 0}
     assert {reseeded(c, 0).key() for c in configs} == first
