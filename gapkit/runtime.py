@@ -5,7 +5,8 @@ Introduced on the landing page (``book/intro.md``); every chapter starts with
 one environment variable switches the whole book:
 
 ``GAPKIT_DEVICE``   ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (default: cuda when available)
-``GAPKIT_PROFILE``  ``quick`` (default: laptop CPU in minutes) or ``full`` (longer runs, GPU)
+``GAPKIT_PROFILE``  ``quick`` (default: laptop CPU in minutes) or ``full`` (longer runs, GPU);
+                    ``sizes()`` holds every number the profile decides
 ``GAPKIT_CACHE``    folder for downloads and trained checkpoints
 
 Read elsewhere (see ``book/running.md``): ``GAPKIT_DATA_DIR`` and ``GAPKIT_REQUIRE_DATA`` by
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import random
 import re
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -84,6 +86,38 @@ def profile() -> str:
     if value not in PROFILES:
         raise ValueError(f"GAPKIT_PROFILE={value!r} is not a profile: use one of {PROFILES}")
     return value
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Every number that the profile decides, in one place (``sizes()`` picks the profile's).
+
+    The ``quick`` values are what the published site shows; ``full`` is the paper's scale
+    where the book can reach it, for a GPU (the page 'Running this book' tabulates both).
+    """
+
+    image_side: int  # pixels of the images fed to CLIP's random towers (chapters 2 and 3)
+    steps: int  # training steps of the book's CLIP (``train.experiment``, chapters 1 to 4)
+    seeds: tuple[int, ...]  # training seeds averaged over (chapters 3 and 4)
+    draws: int  # random networks per curve of the depth experiment (chapter 2)
+    trials: int  # Monte Carlo draws per point of Theorem 1's check (chapter 2)
+    inits: int  # random networks in Theorem 2's check (chapter 2)
+
+
+SIZES = {
+    "quick": Sizes(image_side=128, steps=600, seeds=(0,), draws=3, trials=2000, inits=100),
+    "full": Sizes(image_side=224, steps=1000, seeds=(0, 1, 2), draws=10, trials=20000,
+                  inits=400),
+}
+
+
+def sizes() -> Sizes:
+    """The sizes of the current profile (``GAPKIT_PROFILE``): what ``quick`` shrinks.
+
+    Chapters 1 to 5 take their image side, training steps, seeds and Monte Carlo counts
+    from here.
+    """
+    return SIZES[profile()]
 
 
 def cache_dir() -> Path:

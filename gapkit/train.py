@@ -137,10 +137,12 @@ COLD = {"temperature": 0.01, "learn_temperature": False, "lr": 5e-4}
 
 
 def experiment(cold: bool = False, **overrides) -> TrainConfig:
-    """The book's CLIP trained as chapters 1 to 5 train it (600 steps), with τ learned or,
-    with ``cold``, fixed at 1/100 (``COLD``). Chapters ask for the same configurations, so
+    """The book's CLIP trained as chapters 1 to 5 train it, with τ learned or, with ``cold``,
+    fixed at 1/100 (``COLD``), for the profile's ``runtime.sizes().steps`` (600 steps in the
+    quick profile, 1,000 in the full one). Chapters ask for the same configurations, so
     they share cached runs; chapter 3 varies ``init`` and ``mismatch``."""
-    return TrainConfig(**{**(COLD if cold else {}), **overrides})
+    steps = {"steps": runtime.sizes().steps}
+    return TrainConfig(**{**steps, **(COLD if cold else {}), **overrides})
 
 
 def fine_tune(start: TrainConfig, temperature: float | None = None,

@@ -1,0 +1,195 @@
+"""The `full` profile on a CPU: every model and training configuration the chapters build
+in it is built here and takes one step, so that a GPU run never finds a typo (issue "The
+book on a GPU"). And the `quick` profile is the one the published book was built with: its
+sizes, and so its cached runs, must not move."""
+
+import dataclasses
+import math
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from gapkit import cone, data, models, runtime
+from gapkit.data import World
+from gapkit.train import COLD, TrainConfig, experiment, fine_tune, train
+
+# Chapter 4's fixed temperatures (the paper's Supp. Fig. 8) and its learned one (None).
+FINE_TUNE_TEMPERATURES = (0.01, 0.02, 1 / 30, 0.05, 0.1, 1.0, None)
+MISMATCH_FRACTIONS = (0.0, 0.1, 0.3)  # chapter 3
+
+
+@pytest.fixture
+def full(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAPKIT_PROFILE", "full")
+    monkeypatch.setenv("GAPKIT_DEVICE", "cpu")
+    monkeypatch.setenv("GAPKIT_CACHE", str(tmp_path))  # never the reader's cache
+    return runtime.sizes()
+
+
+def test_quick_sizes_are_the_published_books(monkeypatch):
+    monkeypatch.delenv("GAPKIT_PROFILE", raising=False)
+    assert runtime.sizes() == runtime.Sizes(image_side=128, steps=600, seeds=(0,), draws=3,
+                                            trials=2000, inits=100)
+    # the runs the quick book caches keep their names (their configuration's hash)
+    assert experiment().key() == TrainConfig().key()
+    assert experiment(cold=True).key() == TrainConfig(**COLD).key()
+    assert experiment(seed=2).steps == TrainConfig().steps == 600
+
+
+def test_full_sizes_are_the_papers_scale(full):
+    assert full.image_side == 224  # the paper's Fig. 2a inputs
+    assert full.steps == 1000 and experiment().steps == 1000
+    assert full.seeds == (0, 1, 2)
+    quick = runtime.SIZES["quick"]
+    for field in dataclasses.fields(runtime.Sizes):
+        bigger, smaller = getattr(full, field.name), getattr(quick, field.name)
+        if isinstance(bigger, tuple):
+            assert set(smaller) < set(bigger), field.name
+        else:
+            assert bigger > smaller, field.name
+
+
+def test_sizes_follow_the_profile_variable(monkeypatch):
+    monkeypatch.setenv("GAPKIT_PROFILE", "full")
+    assert runtime.sizes() is runtime.SIZES["full"]
+    monkeypatch.setenv("GAPKIT_PROFILE", "quick")
+    assert runtime.sizes() is runtime.SIZES["quick"]
+    monkeypatch.setenv("GAPKIT_PROFILE", "huge")
+    with pytest.raises(ValueError, match="GAPKIT_PROFILE='huge'"):
+        runtime.sizes()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        runtime.SIZES["quick"].steps = 1
+
+
+@pytest.mark.parametrize("name", ["RN50", "ViT-B-32"])
+def test_full_random_towers_take_full_size_pictures(full, name):
+    # chapter 2's table of random towers (paper Fig. 2a) and chapter 3's gap at init
+    runtime.seed_everything(0)
+    tower = models.load(name, device="cpu", image_size=full.image_side)
+    assert set(np.atleast_1d(tower.visual.image_size)) == {full.image_side}
+    pictures = World().sample(2, seed=5)  # 32 px, resized to the tower's side
+    images = models.encode_images(tower, pictures.images)
+    texts = models.encode_texts(tower, pictures.captions)
+    dim = tower.text_projection.shape[1]
+    assert images.shape == texts.shape == (2, dim)
+    assert np.isfinite(images).all() and np.isfinite(texts).all()
+
+
+def test_full_resnet18_takes_full_size_pictures(full):
+    pictures = World().sample(2, seed=5).images
+    features = cone.resnet18_features(pictures, size=full.image_side)
+    noise = cone.resnet18_features(data.noise_images(2, size=full.image_side),
+                                   normalize=False)
+    assert features.shape == noise.shape == (2, 512) and (features >= 0).all()
+
+
+def full_training_configs(sizes):
+    """Every training configuration the chapters ask for in the full profile."""
+    configs = [experiment(), experiment(cold=True)]  # chapters 1, 2, the world page
+    configs += [experiment(steps=600), experiment(cold=True, steps=600)]  # chapter 5
+    configs += [experiment(cold=cold, init=init, seed=seed)  # chapter 3
+                for init in ("default", "amended") for cold in (True, False)
+                for seed in sizes.seeds]
+    configs += [experiment(cold=cold, mismatch=f)  # chapter 3
+                for f in MISMATCH_FRACTIONS for cold in (True, False)]
+    configs += [fine_tune(experiment(seed=seed), tau)  # chapter 4
+                for seed in sizes.seeds for tau in FINE_TUNE_TEMPERATURES if tau]
+    configs += [experiment(embed_dim=d, seed=seed)  # chapter 3 (64: the default)
+                for d in (16, 32, 64, 128, 256) for seed in sizes.seeds]
+    configs += chapter_6()
+    return list({c.key(): c for c in configs}.values())  # chapters share runs
+
+
+def chapter_6() -> list[TrainConfig]:
+    """Chapter 6's runs that no other chapter asks for."""
+    return [experiment(captions=("shape",)), experiment(captions=("shape", "color")),
+            experiment(cold=True, mismatch=0.1, temperature_to=0.1),
+            experiment(mismatch=0.1, swap=0.5), experiment(views=True),
+            experiment(views=True, uniformity=1.0, alignment=1.0)]
+
+
+def one_step(config: TrainConfig) -> TrainConfig:
+    """The same configuration cut to one small training step (and its start too)."""
+    start = None if config.start is None else one_step(config.start)
+    return dataclasses.replace(config, steps=1, warmup=0, batch_size=4, eval_every=1,
+                               eval_images=4, start=start)
+
+
+def reseeded(config: TrainConfig, seed: int) -> TrainConfig:
+    start = None if config.start is None else reseeded(config.start, seed)
+    return dataclasses.replace(config, seed=seed, start=start)
+
+
+def test_full_training_configurations_are_what_the_profile_says(full):
+    configs = full_training_configs(full)
+    # chapter 3 (init, mismatch, dimension), 4, 5 and 6's runs
+    assert len(configs) == 2 * 2 * 3 + 2 * 2 + 6 * 3 + 2 + 4 * 3 + len(chapter_6())
+    assert {c.seed for c in configs} == set(full.seeds)
+    steps = [(c if c.start is None else c.start).steps for c in configs]
+    assert steps.count(600) == 2 and steps.count(1000) == len(configs) - 2  # chapter 5
+    # the other seeds repeat seed 0's runs and change nothing else
+    first = {c.key() for c in configs if c.seed == 0}
+    assert {reseeded(c, 0).key() for c in configs} == first
+
+
+def kind(config: TrainConfig) -> tuple:
+    """What decides a run's code path (its numbers were checked when it was built)."""
+    return (config.init, config.learn_temperature, config.mismatch > 0,
+            config.start is not None, config.embed_dim is not None,
+            len(config.captions) < 4, config.temperature_to is not None,
+            config.swap > 0, config.uniformity + config.alignment > 0, config.views)
+
+
+def test_full_training_configurations_each_take_one_step(full):
+    # one run of each kind: seed 0's (the other seeds differ only in the seed), and of
+    # chapter 4's six fixed temperatures or chapter 3's two fractions mismatched, one
+    configs = {kind(c): c for c in full_training_configs(full) if c.seed == 0}
+    assert len(configs) == 7 + 6  # and chapter 3's widths, chapter 6's five options
+    for config in configs.values():
+        history = train(one_step(config), progress=False).history
+        assert history["step"][-1] == 1, config
+        assert all(math.isfinite(v) for k in ("loss", "gap") for v in history[k]), config
+    # and chapter 4's learned temperature, which starts from where its start ended
+    tuned = fine_tune(one_step(experiment(seed=full.seeds[-1])), None)  # one more seed
+    assert train(one_step(tuned), progress=False).history["step"][-1] == 1
+
+
+# The table of book/running.md, row by row: what each size is called there.
+RUNNING_ROWS = {"image side of CLIP's random towers": "image_side",
+                "training steps of the book's CLIP": "steps",
+                "training seeds": "seeds",
+                "random networks per depth curve": "draws",
+                "Monte Carlo draws per point": "trials",
+                "random networks for Theorem 2": "inits"}
+
+
+def test_the_running_page_tabulates_the_sizes_of_both_profiles():
+    text = (Path(__file__).resolve().parents[1] / "book" / "running.md").read_text()
+    rows = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("|") and cells[0] in RUNNING_ROWS:
+            rows[RUNNING_ROWS[cells[0]]] = [int(re.sub(r"\D", "", c)) for c in cells[1:3]]
+    assert set(rows) == {field.name for field in dataclasses.fields(runtime.Sizes)}
+    for name, (quick, full) in rows.items():
+        expected = [getattr(runtime.SIZES[p], name) for p in ("quick", "full")]
+        expected = [len(v) if isinstance(v, tuple) else v for v in expected]
+        assert [quick, full] == expected, name
+
+
+def test_the_gpu_check_runs_every_page_on_cuda_in_the_full_profile(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(["make", "-n", "gpu-check", f"VENV={tmp_path / 'venv'}"],
+                            cwd=root, capture_output=True, text=True, check=True)
+    (check,) = [line for line in result.stdout.splitlines() if "bench_book" in line]
+    assert "GAPKIT_DEVICE=cuda GAPKIT_PROFILE=full" in check
+    bench = (root / "benchmarks" / "bench_book.py").read_text()
+    assert "chapters.convert(ROOT" in bench  # every page of _toc.yml, under nbval
+    workflow = yaml.safe_load((root / ".github" / "workflows" / "gpu.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    assert "vars.GPU_RUNNER_LABEL" in " ".join(job["runs-on"])  # a configurable runner
+    assert {"run": "make gpu-check"} in job["steps"]
