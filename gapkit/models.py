@@ -97,14 +97,18 @@ class TwinImageTowers(torch.nn.Module):
         self.logit_scale = first.logit_scale
 
     def encode_image(self, images: torch.Tensor, normalize: bool = False) -> torch.Tensor:
+        """The first tower's embeddings (chapter 6)."""
         out = self.visual(images)
         return torch.nn.functional.normalize(out, dim=-1) if normalize else out
 
     def encode_text(self, images: torch.Tensor, normalize: bool = False) -> torch.Tensor:
+        """The second tower's embeddings: images, named as CLIP's text side (chapter 6)."""
         out = self.twin(images)
         return torch.nn.functional.normalize(out, dim=-1) if normalize else out
 
     def forward(self, first: torch.Tensor, second: torch.Tensor):
+        """Both towers' normalised embeddings and the logit scale, as CLIP's forward
+        returns them for ``ClipLoss`` (chapter 6)."""
         return (self.encode_image(first, normalize=True),
                 self.encode_text(second, normalize=True), self.logit_scale.exp())
 

@@ -4,10 +4,10 @@ Introduced on the landing page (``book/intro.md``); every chapter starts with
 ``seed_everything`` and takes its device, profile and cache folder from here, so
 one environment variable switches the whole book:
 
-``GAPKIT_DEVICE``   ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (default: cuda when available)
-``GAPKIT_PROFILE``  ``quick`` (default: laptop CPU in minutes) or ``full`` (longer runs, GPU);
-                    ``sizes()`` holds every number the profile decides
-``GAPKIT_CACHE``    folder for downloads and trained checkpoints
+- ``GAPKIT_DEVICE``: ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (default: cuda when available)
+- ``GAPKIT_PROFILE``: ``quick`` (default: laptop CPU in minutes) or ``full`` (longer runs,
+  GPU); ``sizes()`` holds every number the profile decides
+- ``GAPKIT_CACHE``: folder for downloads and trained checkpoints
 
 Read elsewhere (see ``book/running.md``): ``GAPKIT_DATA_DIR`` and ``GAPKIT_REQUIRE_DATA`` by
 ``data.paper`` (the paper's files), ``GAPKIT_PRETRAINED`` and ``GAPKIT_PRETRAINED_MODEL`` by

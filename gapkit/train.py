@@ -380,7 +380,7 @@ def alignment_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def uniformity_loss(x: torch.Tensor, t: float = 2.0) -> torch.Tensor:
-    """Wang and Isola's uniformity, log E exp(-t |x_i - x_j|²) over distinct rows: the
+    """Wang and Isola's uniformity, ``log E exp(-t ‖x_i − x_j‖²)`` over distinct rows: the
     training form of ``metrics.uniformity`` (chapter 6)."""
     return torch.pdist(x).pow(2).mul(-t).exp().mean().log()
 
