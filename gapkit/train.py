@@ -301,7 +301,7 @@ def _train(config: TrainConfig, progress: bool) -> Run:
     set_temperature(0)
     model.logit_scale.requires_grad_(config.learn_temperature)
     if config.init == "amended":
-        amend(model, evaluate.seen.images, tokens[evaluate.seen.combos])
+        amend(model, evaluate.seen.images, tokens[caption_of[evaluate.seen.combos]])
 
     # fused: one kernel for all parameters; the loop version cost a sixth of each step
     optimizer = torch.optim.AdamW(_parameter_groups(model, config.weight_decay),

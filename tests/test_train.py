@@ -238,6 +238,14 @@ def test_coarse_captions_train_against_the_captions_they_name():
     assert min(run.history["zero_shot_acc"]) > 0.1
 
 
+def test_the_amended_start_rotates_onto_the_captions_the_run_trains_on():
+    run = train(TrainConfig(**SMALL, captions=("shape",), init="amended"),
+                use_cache=False, progress=False)
+    # four captions for 64 pictures cannot all be matched, but the start is aligned with
+    # them (a random start is more than 1 apart; this once failed on an index error)
+    assert run.history["gap"][0] < 0.5
+
+
 def test_a_temperature_schedule_moves_linearly_and_is_not_learned():
     run = train(TrainConfig(**SMALL, learn_temperature=False, temperature=0.01,
                             temperature_to=0.05), use_cache=False, progress=False)
