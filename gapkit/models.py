@@ -98,19 +98,22 @@ class TwinImageTowers(torch.nn.Module):
 
     def encode_image(self, images: torch.Tensor, normalize: bool = False) -> torch.Tensor:
         """The first tower's embeddings (chapter 6)."""
-        out = self.visual(images)
-        return torch.nn.functional.normalize(out, dim=-1) if normalize else out
+        return _embedded(self.visual, images, normalize)
 
     def encode_text(self, images: torch.Tensor, normalize: bool = False) -> torch.Tensor:
         """The second tower's embeddings: images, named as CLIP's text side (chapter 6)."""
-        out = self.twin(images)
-        return torch.nn.functional.normalize(out, dim=-1) if normalize else out
+        return _embedded(self.twin, images, normalize)
 
     def forward(self, first: torch.Tensor, second: torch.Tensor):
         """Both towers' normalised embeddings and the logit scale, as CLIP's forward
         returns them for ``ClipLoss`` (chapter 6)."""
         return (self.encode_image(first, normalize=True),
                 self.encode_text(second, normalize=True), self.logit_scale.exp())
+
+
+def _embedded(tower: torch.nn.Module, images: torch.Tensor, normalize: bool) -> torch.Tensor:
+    out = tower(images)
+    return torch.nn.functional.normalize(out, dim=-1) if normalize else out
 
 
 def hub_reachable(timeout: float = 3.0) -> bool:

@@ -101,18 +101,17 @@ class TrainConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-_ADDED = {"mismatch": 0, "captions": ATTRIBUTES, "temperature_to": None, "swap": 0,
-          "alignment": 0, "uniformity": 0, "views": False}  # and their defaults
+_ADDED = {"mismatch": 0, "embed_dim": None, "captions": ATTRIBUTES, "temperature_to": None,
+          "swap": 0, "alignment": 0, "uniformity": 0, "views": False}  # and defaults
 
 
 def _keyed(fields: dict) -> dict:
     # Options added after CACHE_VERSION 1 enter the key only when set, so that earlier
     # checkpoints keep their names.
     # embed_dim: also when it is the model's own width, which builds the same model.
-    own = models.embed_dim(fields["model"])
-    fields = {k: v for k, v in fields.items()
-              if (k not in _ADDED or v != _ADDED[k])
-              and not (k == "embed_dim" and v in (None, own))}
+    fields = {k: v for k, v in fields.items() if k not in _ADDED or v != _ADDED[k]}
+    if fields.get("embed_dim") == models.embed_dim(fields["model"]):
+        del fields["embed_dim"]
     if fields.get("start") is not None:
         fields["start"] = _keyed(fields["start"])
     return fields
@@ -238,9 +237,7 @@ class _Evaluator:
 
     def _views(self, model) -> dict[str, float]:
         first = models.encode_images(model, self.seen.images, numpy=False)
-        with torch.no_grad():
-            second = model.encode_text(models.image_transform(model)(
-                self.twins.to(models.device_of(model))), normalize=True)
+        second = models.encode_twins(model, self.twins, numpy=False)
         nearest = (first @ second.T).argmax(dim=1).cpu()
         same = self.seen.combos[nearest] == self.seen.combos
         return {"match_acc": same.float().mean().item(),
