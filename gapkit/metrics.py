@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
@@ -453,11 +454,8 @@ def logit_entropy(images: ArrayLike, texts: ArrayLike, temperature: float) -> fl
     _check_shape(images, "images")
     total = 0.0
     for rows in _chunks(len(images)):
-        logits = _rows(images, rows, "images") @ texts.T / temperature
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
-        total += float(-(p * np.log(np.clip(p, 1e-300, None))).sum())
+        log_p = log_softmax(_rows(images, rows, "images") @ texts.T / temperature, axis=1)
+        total += float(-(np.exp(log_p) * log_p).sum())
     return total / len(images)
 
 
