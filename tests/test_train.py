@@ -21,10 +21,11 @@ def private_cache(monkeypatch, tmp_path):
 
 
 def test_a_few_steps_lower_the_loss():
-    run = train(TrainConfig(**{**SMALL, "steps": 40, "eval_every": 20}), use_cache=False,
+    # At batch 32 the loss sits at chance, log 32, for some 40 steps before it falls.
+    run = train(TrainConfig(**{**SMALL, "steps": 80, "eval_every": 40}), use_cache=False,
                 progress=False)
     loss = run.history["loss"]
-    assert run.history["step"] == [0, 20, 40]
+    assert run.history["step"] == [0, 40, 80]
     assert loss[-1] < loss[0] - 0.3
 
 
