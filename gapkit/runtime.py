@@ -57,6 +57,15 @@ def seed_everything(seed: int) -> None:
     torch.utils.deterministic.fill_uninitialized_memory = False
 
 
+def cores() -> int:
+    """The CPU cores this process may use: how many runs ``train.train_all`` trains at once
+    (chapters 3 to 6)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def device() -> torch.device:
     """The torch device the book computes on: ``GAPKIT_DEVICE`` if set, else cuda, else cpu."""
     requested = os.environ.get("GAPKIT_DEVICE", "").strip().lower()

@@ -1,3 +1,4 @@
+import os
 import random
 
 import numpy as np
@@ -110,3 +111,7 @@ def test_describe(monkeypatch, tmp_path):
     assert info["device"] == "cpu" and info["profile"] in runtime.PROFILES
     assert info["torch"] == torch.__version__
     assert info["open_clip"][0].isdigit() and info["cache"] == str(tmp_path)
+
+
+def test_cores_counts_the_cores_this_process_may_use():
+    assert 1 <= runtime.cores() <= (os.cpu_count() or 1)

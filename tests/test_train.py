@@ -1,11 +1,13 @@
 import math
+import subprocess
+import sys
 import time
 import warnings
 
 import pytest
 import torch
 
-from gapkit import metrics, models
+from gapkit import metrics, models, runtime
 from gapkit import train as training
 from gapkit.data import World
 from gapkit.train import TrainConfig, train
@@ -291,3 +293,64 @@ def test_twin_image_towers_train_on_two_drawings_and_save_and_load(monkeypatch):
     first = dict(run.model.visual.named_parameters())
     twin = dict(run.model.twin.named_parameters())
     assert not torch.equal(first["conv1.weight"], twin["conv1.weight"])
+
+
+def _same_weights(a, b) -> bool:
+    one, other = a.model.state_dict(), b.model.state_dict()
+    return one.keys() == other.keys() and all(torch.equal(one[k], other[k]) for k in one)
+
+
+def test_train_all_trains_side_by_side_what_train_trains_alone():
+    configs = {"first": TrainConfig(**SMALL), ("second", 1): TrainConfig(**SMALL, seed=1)}
+    runs = training.train_all(configs)  # two uncached runs: two worker processes
+    assert list(runs) == ["first", ("second", 1)]
+    assert all(training.checkpoint_path(c).exists() for c in configs.values())
+    alone = train(TrainConfig(**SMALL), use_cache=False, progress=False)
+    assert runs["first"].history == alone.history  # one thread either way
+    assert _same_weights(runs["first"], alone)
+    assert runs["first"].history != runs["second", 1].history
+
+
+def test_train_all_trains_a_fine_tunes_start_first_and_once():
+    base = TrainConfig(**SMALL)
+    tunes = {tau: training.fine_tune(base, tau, steps=4) for tau in (0.05, 0.5)}
+    runs = training.train_all(tunes)
+    assert training.checkpoint_path(base).exists()
+    assert train(base, progress=False).cached
+    alone = train(tunes[0.05], use_cache=False, progress=False)  # from the cached start
+    assert runs[0.05].history == alone.history
+    assert runs[0.05].history["gap"][0] == runs[0.5].history["gap"][0]  # one start
+
+
+def test_train_all_on_one_core_trains_in_this_process(monkeypatch):
+    def no_pool(*args, **kwargs):
+        raise AssertionError("no worker processes on one core")
+
+    monkeypatch.setattr(runtime, "cores", lambda: 1)
+    monkeypatch.setattr(training, "ProcessPoolExecutor", no_pool)
+    runs = training.train_all({k: TrainConfig(**SMALL, seed=k) for k in (0, 1)})
+    assert [r.cached for r in runs.values()] == [False, False]
+    assert runs[0].history != runs[1].history
+
+
+def test_training_on_a_cpu_uses_one_thread_and_restores_the_count(monkeypatch):
+    seen = []
+    monkeypatch.setattr(training, "_train_from",
+                        lambda *a: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    training._train(TrainConfig(**SMALL), progress=False)
+    assert seen == [1] and torch.get_num_threads() == before
+
+
+def test_train_all_from_a_script_without_a_main_guard_trains_here(tmp_path):
+    # spawned workers re-run such a script and cannot start: the runs still train
+    script = tmp_path / "sweep.py"
+    script.write_text("from gapkit.train import TrainConfig, train_all\n"
+                      f"small = {SMALL!r}\n"
+                      "runs = train_all({k: TrainConfig(**small, seed=k) for k in (0, 1)})\n"
+                      "print('trained', len(runs))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("trained 2")
+    assert "training the runs here, one after another" in done.stderr
