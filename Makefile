@@ -29,30 +29,20 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# What the website serves itself (no CDN): require.js, the ipywidgets HTML manager and
-# MathJax from the npm registry (versions in book/site/package-lock.json), and the logo.
+# What the website serves itself (no CDN): MathJax from the npm registry (versions in
+# book/site/package-lock.json) and the logo. No page embeds ipywidgets (the explorers are
+# HTML of their own), so no widget manager is served.
 # axe-core, also from npm, stays in $(ASSETS)/npm: the site tests inject it, the site never
 # serves it. book/_ext/static (the accessibility extension's CSS and JS) is a dependency so
 # that a change to it makes a fresh site.
 ASSETS := _build/assets
-$(ASSETS)/.stamp: Makefile book/site/package.json book/site/package-lock.json book/site/widgets-config.js \
+$(ASSETS)/.stamp: Makefile book/site/package.json book/site/package-lock.json \
 		gapkit/plot.py $(wildcard book/_ext/static/*) | $(STAMP)
 	# Sphinx copies static files only when a page changes: new assets mean a fresh site
 	# (executed notebooks stay cached in _build/.jupyter_cache, so this is quick).
 	rm -rf $(ASSETS) _build/html && mkdir -p $(ASSETS)/npm $(ASSETS)/static/mathjax
 	cp book/site/package.json book/site/package-lock.json $(ASSETS)/npm/
 	cd $(ASSETS)/npm && npm ci --no-audit --no-fund --loglevel=error
-	cp $(ASSETS)/npm/node_modules/requirejs/require.js book/site/widgets-config.js $(ASSETS)/static/
-	mkdir -p $(ASSETS)/static/@jupyter-widgets/html-manager
-	cp -r $(ASSETS)/npm/node_modules/@jupyter-widgets/html-manager/dist \
-		$(ASSETS)/static/@jupyter-widgets/html-manager/
-	rm -f $(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.map
-	# The manager's fonts are looked up next to whichever widget module loads first: put
-	# them beside both (under dist/ and under @jupyter-widgets/).
-	cp $(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.woff* \
-		$(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.ttf \
-		$(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.eot \
-		$(ASSETS)/static/@jupyter-widgets/html-manager/dist/*.svg $(ASSETS)/static/@jupyter-widgets/
 	cp $(ASSETS)/npm/node_modules/mathjax/es5/tex-mml-chtml.js $(ASSETS)/static/mathjax/
 	mkdir -p $(ASSETS)/static/mathjax/output/chtml/fonts
 	cp -r $(ASSETS)/npm/node_modules/mathjax/es5/output/chtml/fonts/woff-v2 $(ASSETS)/static/mathjax/output/chtml/fonts/

@@ -101,7 +101,7 @@ def inspect(browser, url: str, screenshot: Path | None = None,
 
     page.route("**/*", route)
     page.goto(url, wait_until="networkidle")
-    page.wait_for_timeout(500)  # MathJax and the widget manager finish after the load
+    page.wait_for_timeout(500)  # MathJax finishes after the load
     report.accessibility = accessibility_violations(page)
     main = page.locator("main")
     report.images = main.locator("img").count()
