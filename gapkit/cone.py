@@ -234,15 +234,17 @@ def cap_fraction(half_angle: float, dim: int) -> float:
     return float(0.5 * betainc((dim - 1) / 2, 0.5, math.sin(half_angle) ** 2))
 
 
-def seed_embeddings(model: str, images: torch.Tensor, seeds: range | list[int]) -> np.ndarray:
+def seed_embeddings(model: str, images: torch.Tensor, seeds: range | list[int],
+                    image_size: int | None = None) -> np.ndarray:
     """Image embeddings of the same ``images`` by one architecture initialised with each
-    seed: shape (len(seeds), n, dim). The paper's Figure 2c.
+    seed, built for ``image_size`` pixels (default: its own): shape (len(seeds), n, dim).
+    The paper's Figure 2c.
 
     Introduced in chapter 2 (The cone effect)."""
     from gapkit import models
 
-    return np.stack([models.encode_at_init(model, seed, images, device="cpu")[0]
-                     for seed in seeds])
+    return np.stack([models.encode_at_init(model, seed, images, device="cpu",
+                                           image_size=image_size)[0] for seed in seeds])
 
 
 def seed_separation(embeddings: np.ndarray) -> dict[str, float]:

@@ -167,3 +167,16 @@ def test_seed_embeddings_form_separate_cones():
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_seed_embeddings_of_a_tower_built_for_larger_pictures():
+    from gapkit.data import World
+
+    images = World(image_size=64).sample(10, seed=0).images
+    embeddings = cone.seed_embeddings("gapclip-tiny", images, range(3), image_size=64)
+    assert embeddings.shape == (3, 10, 64)
+    stats = cone.seed_separation(embeddings)
+    assert stats["within"] > stats["between"] + 0.5
+    # not the 32-px tower's reading of the same (resized) pictures
+    small = cone.seed_embeddings("gapclip-tiny", images, range(1))
+    assert not np.allclose(small[0], embeddings[0])
