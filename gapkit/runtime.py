@@ -50,6 +50,13 @@ def seed_everything(seed: int) -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
+    # On CUDA, attention's memory-efficient and cuDNN kernels have no deterministic backward
+    # pass; without them float32 attention takes the plain one, as cheap at the book's 17
+    # tokens. TF32 convolutions (cuDNN's default on Ampere and later) round unlike a CPU.
+    # Neither setting touches the CPU's kernels.
+    torch.backends.cuda.enable_mem_efficient_sdp(False)
+    torch.backends.cuda.enable_cudnn_sdp(False)
+    torch.backends.cudnn.allow_tf32 = False
     # warn_only: an op without a deterministic kernel warns instead of stopping a chapter.
     torch.use_deterministic_algorithms(True, warn_only=True)
     # Deterministic mode also fills every new tensor with NaN, a debugging aid that cost a

@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import multiprocessing
+import sys
 import time
 import warnings
 from collections.abc import Hashable, Mapping
@@ -196,18 +197,21 @@ def train_all(configs: Mapping[K, TrainConfig]) -> dict[K, Run]:
     """Train (or load from the cache) every run of ``configs``, keeping its keys: the
     sweeps of chapters 3 to 6.
 
-    On a CPU the uncached runs train side by side in worker processes, one per core, each
-    on one thread as ``train`` would run it alone, so the results are the same either way.
-    Fine-tunes train after their start is in the cache. The workers are started with
-    ``spawn``, so a script (not a notebook) that calls this needs the usual
-    ``if __name__ == "__main__":`` guard; without it the runs train here, one after another.
+    The uncached runs train side by side in worker processes, one per core (on a GPU also
+    no more than one per 2 GiB of its memory, since each worker holds a CUDA context), each
+    on one CPU thread as ``train`` would run it alone, so the results are the same either
+    way. The book's CLIP is so small that a GPU waits on the launches of its kernels, so
+    runs side by side keep it busier. Fine-tunes train after their start is in the cache.
+    The workers are started with ``spawn``, so a script (not a notebook) that calls this
+    needs the usual ``if __name__ == "__main__":`` guard; without it the runs train here,
+    one after another.
     """
     starts = {c.start.key(): c.start for c in configs.values() if c.start is not None}
     if starts:
         train_all(starts)
     todo = {c.key(): c for c in configs.values() if not checkpoint_path(c).exists()}
-    workers = min(len(todo), runtime.cores())
-    if workers > 1 and runtime.device().type == "cpu":
+    workers = min(len(todo), runtime.cores(), _workers_fit(runtime.device()))
+    if workers > 1:
         # spawn: a forked child would inherit torch's thread pools mid-use
         context = multiprocessing.get_context("spawn")
         try:
@@ -223,11 +227,21 @@ def _train_quietly(config: TrainConfig) -> None:  # in a worker: the cache carri
     train(config, progress=False)
 
 
+def _workers_fit(device: torch.device) -> int:
+    """How many training workers the device holds: any number on a CPU, one per 2 GiB on
+    an NVIDIA GPU (a CUDA context and a run of the book's CLIP take well under that), one
+    elsewhere (untried)."""
+    if device.type == "cpu":
+        return sys.maxsize
+    if device.type == "cuda":
+        return max(1, torch.cuda.get_device_properties(device).total_memory // 2**31)
+    return 1
+
+
 @contextmanager
-def _one_thread(device: torch.device):
-    if device.type != "cpu":
-        yield
-        return
+def _one_thread():
+    """A run's CPU work on one thread, on every device: on a GPU that is drawing batches
+    and launching kernels, which gain nothing from more threads beside other runs."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -332,7 +346,7 @@ def _train(config: TrainConfig, progress: bool) -> Run:
     start = None  # fine-tuning: the trained weights of another run, before seeding
     if config.start is not None:
         start = train(config.start, progress=False).model.state_dict()
-    with _one_thread(runtime.device()):
+    with _one_thread():
         return _train_from(config, start, progress)
 
 

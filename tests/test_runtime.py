@@ -26,6 +26,10 @@ def test_seeding_asks_torch_for_deterministic_kernels():
     runtime.seed_everything(0)
     assert torch.are_deterministic_algorithms_enabled()
     assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+    # CUDA attention without the kernels whose backward is nondeterministic, no TF32
+    assert not torch.backends.cuda.mem_efficient_sdp_enabled()
+    assert not torch.backends.cuda.cudnn_sdp_enabled()
+    assert torch.backends.cuda.math_sdp_enabled() and not torch.backends.cudnn.allow_tf32
 
 
 @pytest.mark.parametrize("seed", [-1, 2**32])

@@ -3,6 +3,7 @@ import subprocess
 import sys
 import time
 import warnings
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -333,7 +334,17 @@ def test_train_all_on_one_core_trains_in_this_process(monkeypatch):
     assert runs[0].history != runs[1].history
 
 
-def test_training_on_a_cpu_uses_one_thread_and_restores_the_count(monkeypatch):
+def test_a_gpu_holds_one_training_worker_per_two_gibibytes(monkeypatch):
+    card = SimpleNamespace(total_memory=9 * 2**30)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: card)
+    assert training._workers_fit(torch.device("cuda")) == 4
+    card.total_memory = 2**30  # a small card still trains, one run at a time
+    assert training._workers_fit(torch.device("cuda:1")) == 1
+    assert training._workers_fit(torch.device("mps")) == 1
+    assert training._workers_fit(torch.device("cpu")) >= runtime.cores()
+
+
+def test_training_uses_one_thread_and_restores_the_count(monkeypatch):
     seen = []
     monkeypatch.setattr(training, "_train_from",
                         lambda *a: seen.append(torch.get_num_threads()))
