@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: all book test lab clean install lint unit notebooks notebooks-offline book-strict site \
 	lock assets pdf \
-	launch-notebooks gpu-check
+	launch-notebooks gpu-check gpu-carry
 
 # teacher (default: with the solutions) or student (without), from the same sources
 EDITION ?= teacher
@@ -125,10 +125,17 @@ site: $(STAMP)
 		{ echo "make site needs chromium: apt-get install chromium (or set CHROMIUM=path)"; exit 1; }
 	CHROMIUM="$(or $(CHROMIUM),$$(command -v chromium))" $(PY) -m pytest tests/site
 
-# The book's GPU check: every page under nbval on CUDA in the full profile, from a cold
-# cache, each page's seconds and the total (budget: 10 minutes on one modern GPU).
+# The book's GPU check: one training step of every full-profile configuration on CUDA, then
+# every page under nbval on CUDA in the full profile, from a cold cache, each page's seconds
+# and the total (budget: 10 minutes on one modern GPU). For a GPU machine that cannot
+# install packages, gpu-carry fills _build/gpu here and benchmarks/gpu/check.sh runs the
+# same check there from it.
 gpu-check: $(STAMP)
+	GAPKIT_DEVICE=cuda $(PY) -m pytest -q -p no:cacheprovider tests/test_profiles.py -k cuda
 	GAPKIT_DEVICE=cuda GAPKIT_PROFILE=full $(PY) benchmarks/bench_book.py
+
+gpu-carry: $(STAMP)
+	$(PY) benchmarks/gpu/carry.py
 
 # JupyterLab opens .md files with the jupytext notebook viewer (settings kept inside the venv).
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings

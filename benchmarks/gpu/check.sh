@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The book's GPU check on a CUDA machine that has PyTorch but no package index, from the
+# folder that carry.py filled where pip reaches one (copy or carry it along):
+#
+#   bash benchmarks/gpu/check.sh [CARRIED] [bench_book.py's options]
+#
+# installs the carried wheels into a temporary folder, takes one training step of every
+# configuration on the GPU, then runs every page under nbval with GAPKIT_DEVICE=cuda
+# GAPKIT_PROFILE=full and prints each page's seconds and the total (budget: 10 minutes on
+# one modern GPU). CARRIED defaults to _build/gpu; GAPKIT_DEVICE and
+# GAPKIT_PROFILE, when set, replace cuda and full (a rehearsal on a CPU). With $OUT set, the
+# log is also written to $OUT/gpu-check.log.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+carried=$root/_build/gpu
+if [[ $# -gt 0 && $1 != -* ]]; then carried=$1; shift; fi
+[[ -d $carried/wheels ]] || { echo "no $carried/wheels: run benchmarks/gpu/carry.py first"; exit 1; }
+carried=$(cd "$carried" && pwd)
+cd "$root"
+
+site=$(mktemp -d)
+trap 'rm -rf "$site"' EXIT
+python3 -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir \
+    --target "$site" "$carried"/wheels/*.whl
+export PYTHONPATH="$PWD:$site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+export GAPKIT_DEVICE=${GAPKIT_DEVICE:-cuda} GAPKIT_PROFILE=${GAPKIT_PROFILE:-full}
+if [[ -d $carried/paper-features ]]; then
+    export GAPKIT_DATA_DIR="$carried/paper-features" GAPKIT_REQUIRE_DATA=1
+fi
+
+log=${OUT:+$OUT/gpu-check.log}
+{
+    command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total \
+        --format=csv,noheader
+    # every training configuration of the full profile takes one step on the GPU first
+    python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py -k cuda
+    python3 benchmarks/bench_book.py "$@"
+} 2>&1 | tee ${log:+"$log"}
