@@ -133,6 +133,8 @@ def variance_shares(h: np.ndarray | torch.Tensor) -> dict[str, float]:
     corrected for the ``n`` inputs that each mean averages), so ``init`` can come out
     slightly negative when it is near 0. Chapter 2.
     """
+    if hasattr(h, "detach"):  # a torch tensor, on any device
+        h = h.detach().cpu()
     h = np.asarray(h, dtype=np.float64)
     if h.ndim != 3 or h.shape[0] < 2 or h.shape[1] < 2:
         raise ValueError(f"h must have shape (inits >= 2, n >= 2, d), got {h.shape}")
@@ -209,6 +211,7 @@ def resnet18_features(images: torch.Tensor, size: int | None = None,
     if images.ndim != 4 or images.shape[1] != 3:
         raise ValueError(f"images must have shape (n, 3, height, width), got "
                          f"{tuple(images.shape)}")
+    images = images.cpu()  # the random network is built, and runs, on the CPU
     network = resnet18(weights=None)
     network.fc = torch.nn.Identity()  # read the 512 pooled features, as the paper does
     steps = [v2.Resize(size, antialias=True)] if size else []

@@ -99,7 +99,7 @@ def sample_grid(images, captions, columns: int = 8, size: float = 1.4) -> plt.Fi
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, caption in zip(axes.flat, images, captions, strict=False):
-        ax.imshow(np.asarray(image.permute(1, 2, 0)), interpolation="nearest")
+        ax.imshow(np.asarray(image.permute(1, 2, 0).cpu()), interpolation="nearest")
         words = caption.removeprefix("a ").split()
         ax.set_title(" ".join(words[:3]) + "\n" + " ".join(words[3:]), fontsize=7)
     return fig
@@ -201,7 +201,7 @@ def pairs_frame(x: ArrayLike, y: ArrayLike, pairs: int, title: str,
     (PCA of those pairs), as a figure of its own."""
     n = min(int(pairs), len(x))
     fig = plt.figure(figsize=(4.8, 3.8), constrained_layout=True)
-    paired_scatter(np.asarray(x)[:n], np.asarray(y)[:n], ax=fig.add_subplot(),
+    paired_scatter(x[:n], y[:n], ax=fig.add_subplot(),  # tensors or arrays
                    title=f"{title}: {n} pairs", names=names)
     return fig
 

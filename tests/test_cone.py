@@ -92,6 +92,9 @@ def test_variance_shares_of_the_two_extremes():
     # half and half: network offset and input noise of equal variance
     both = rng.normal(size=(400, 1, 16)) + rng.normal(size=(400, 30, 16))
     assert cone.variance_shares(both)["init_share"] == pytest.approx(0.5, abs=0.03)
+    # a tensor (on any device, with or without a gradient) reads as its values
+    tensor = torch.tensor(both, requires_grad=True)
+    assert cone.variance_shares(tensor) == cone.variance_shares(both)
 
 
 def test_theorem2_share_matches_its_closed_form_and_exceeds_beta():

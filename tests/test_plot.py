@@ -2,6 +2,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 from matplotlib.collections import LineCollection, PathCollection
 
 from gapkit import plot
@@ -103,6 +104,9 @@ def test_pairs_frame_shows_the_chosen_number_of_pairs():
         assert ax.get_title() == f"set: {shown} pairs"
         assert ax.get_legend().get_texts()[0].get_text() == "X-ray"
         plt.close(fig)
+    fig = plot.pairs_frame(torch.tensor(x), torch.tensor(y), 20, "tensors")
+    assert fig.axes[0].get_title() == "tensors: 20 pairs"  # tensors as well as arrays
+    plt.close(fig)
 
 
 def test_cone_frame_shows_the_chosen_layer_and_marks_it():
