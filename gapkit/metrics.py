@@ -13,6 +13,7 @@ together.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
@@ -442,6 +443,28 @@ def paired_difference(a: ArrayLike, b: ArrayLike, resamples: int = 2000,
     means = difference[draws].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return float(difference.mean()), float(low), float(high)
+
+
+def seed_interval(values: ArrayLike, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of one number over independently seeded runs, and its Student-t interval
+    (chapters 3 and 4, three seeds in the ``full`` profile).
+
+    With one run there is no spread to estimate: the interval is (nan, nan).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or len(values) == 0:
+        raise ValueError(f"values must be a non-empty 1-D array, got shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise ValueError("values must be finite (a run that diverged has no place in a mean)")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    mean = float(values.mean())
+    if len(values) == 1:
+        return mean, math.nan, math.nan
+    from scipy import stats  # here: importing it costs `gapkit measure` a third of a second
+
+    half = stats.t.ppf((1 + level) / 2, len(values) - 1) * stats.sem(values)
+    return mean, float(mean - half), float(mean + half)
 
 
 def logit_entropy(images: ArrayLike, texts: ArrayLike, temperature: float) -> float:

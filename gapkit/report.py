@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,22 @@ def table(header: Sequence[str], rows: Sequence[Sequence], digits: int = 3) -> s
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def estimate(values: Sequence[float], digits: int = 2,
+             bounds: tuple[float, float] = (-math.inf, math.inf)) -> str:
+    """A number measured on one or more seeds, as text: the value alone for one seed, the
+    mean and its 95% interval over several (``gapkit.metrics.seed_interval``), as in
+    ``0.49 [0.45, 0.53]``, the interval cut to ``bounds`` (``(0, 1)`` for an accuracy).
+    Chapters 3 and 4 write their tables with it, so the ``full`` profile's three seeds show
+    their spread."""
+    from gapkit.metrics import seed_interval
+
+    mean, low, high = seed_interval(values)
+    low, high = max(low, bounds[0]), min(high, bounds[1])
+    if len(values) == 1:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def measurements(named: dict[str, Measurement], digits: int = 3) -> str:

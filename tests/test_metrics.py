@@ -308,6 +308,35 @@ def test_paired_difference_brackets_the_mean_change():
         metrics.paired_difference(before, after[:10])
 
 
+def test_seed_interval_is_students_t_around_the_mean():
+    # three seeds: mean 2, standard error 1/sqrt(3); t(0.975, 2) = 4.303
+    mean, low, high = metrics.seed_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0
+    assert high - mean == pytest.approx(mean - low) == pytest.approx(4.3027 / np.sqrt(3), 1e-4)
+    assert metrics.seed_interval([5.0, 5.0]) == (5.0, 5.0, 5.0)
+    one = metrics.seed_interval([0.3])
+    assert one[0] == 0.3 and np.isnan(one[1:]).all()  # one run: no spread to estimate
+    narrower = metrics.seed_interval([1.0, 2.0, 3.0], level=0.5)
+    assert low < narrower[1] < narrower[2] < high
+    with pytest.raises(ValueError, match="finite"):
+        metrics.seed_interval([1.0, np.nan])
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        metrics.seed_interval([])
+    with pytest.raises(ValueError, match="level"):
+        metrics.seed_interval([1.0, 2.0], level=1.0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=8),
+       st.floats(-1e3, 1e3), st.floats(0.1, 10))
+def test_seed_interval_moves_and_scales_with_its_runs(values, shift, scale):
+    mean, low, high = metrics.seed_interval(values)
+    assert low - 1e-9 <= mean <= high + 1e-9
+    moved = metrics.seed_interval([scale * v + shift for v in values])
+    expected = (scale * mean + shift, scale * low + shift, scale * high + shift)
+    assert moved == pytest.approx(expected, abs=1e-6 * (1 + scale * 1e3))
+
+
 def test_logit_entropy_is_zero_for_a_sure_choice_and_log_n_for_none():
     texts = np.eye(4)
     assert metrics.logit_entropy(texts, texts, temperature=1e-3) == pytest.approx(0, abs=1e-9)
