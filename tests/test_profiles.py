@@ -94,8 +94,9 @@ def full_training_configs(sizes):
     configs += [experiment(cold=cold, init=init, seed=seed)  # chapter 3
                 for init in ("default", "amended") for cold in (True, False)
                 for seed in sizes.seeds]
-    configs += [experiment(cold=cold, mismatch=f)  # chapter 3
-                for f in MISMATCH_FRACTIONS for cold in (True, False)]
+    configs += [experiment(cold=cold, mismatch=f, seed=seed)  # chapter 3
+                for f in MISMATCH_FRACTIONS for cold in (True, False)
+                for seed in sizes.seeds]
     configs += [fine_tune(experiment(seed=seed), tau)  # chapter 4
                 for seed in sizes.seeds for tau in FINE_TUNE_TEMPERATURES if tau]
     configs += [experiment(embed_dim=d, seed=seed)  # chapter 3 (64: the default)
@@ -128,7 +129,7 @@ def reseeded(config: TrainConfig, seed: int) -> TrainConfig:
 def test_full_training_configurations_are_what_the_profile_says(full):
     configs = full_training_configs(full)
     # chapter 3 (init, mismatch, dimension), 4, 5 and 6's runs
-    assert len(configs) == 2 * 2 * 3 + 2 * 2 + 6 * 3 + 2 + 4 * 3 + len(chapter_6())
+    assert len(configs) == 2 * 2 * 3 + 2 * 2 * 3 + 6 * 3 + 2 + 4 * 3 + len(chapter_6())
     assert {c.seed for c in configs} == set(full.seeds)
     steps = [(c if c.start is None else c.start).steps for c in configs]
     short = 2 + len(chapter_6())  # chapters 5 and 6 train 600 steps in every profile
