@@ -133,9 +133,7 @@ def variance_shares(h: np.ndarray | torch.Tensor) -> dict[str, float]:
     corrected for the ``n`` inputs that each mean averages), so ``init`` can come out
     slightly negative when it is near 0. Chapter 2.
     """
-    if hasattr(h, "detach"):  # a torch tensor, on any device
-        h = h.detach().cpu()
-    h = np.asarray(h, dtype=np.float64)
+    h = metrics.on_host(h).astype(np.float64, copy=False)
     if h.ndim != 3 or h.shape[0] < 2 or h.shape[1] < 2:
         raise ValueError(f"h must have shape (inits >= 2, n >= 2, d), got {h.shape}")
     n = h.shape[1]

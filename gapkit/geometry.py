@@ -38,8 +38,7 @@ def unit(direction: ArrayLike, dim: int | None = None, name: str = "direction") 
     """``direction`` scaled to unit length, checked: 1-D, finite, non-zero, ``dim`` long.
 
     Introduced in the landing page."""
-    direction = np.asarray(direction.detach().cpu() if hasattr(direction, "detach")
-                           else direction, dtype=np.float64)
+    direction = metrics.on_host(direction).astype(np.float64, copy=False)
     if direction.ndim != 1:
         raise ValueError(f"{name} must be a 1-D vector, got shape {direction.shape}")
     if dim is not None and len(direction) != dim:

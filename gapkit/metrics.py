@@ -34,6 +34,15 @@ CHUNK = 8_192  # rows per chunk: 8k × 512 float64 = 32 MB
 TIE = 1e-6  # retrieval: cosines closer than this tie (float32 rounding), against the pair
 
 
+def on_host(a: ArrayLike) -> np.ndarray:
+    """``a`` as a NumPy array: an array as it is, a torch tensor on any device copied to the
+    CPU without its gradient. Every metric reads its input through it (``as_numpy``, chapter
+    1), and so do ``geometry.unit`` and ``cone.variance_shares`` (chapters 2 and 5)."""
+    if hasattr(a, "detach"):  # a torch tensor
+        a = a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
 def as_numpy(a: ArrayLike, name: str = "array") -> np.ndarray:
     """A NumPy float array of a tensor or array, rejecting NaN, inf and non-2-D input.
 
@@ -42,9 +51,7 @@ def as_numpy(a: ArrayLike, name: str = "array") -> np.ndarray:
 
     Used by every metric to read its input (chapter 1).
     """
-    if hasattr(a, "detach"):  # a torch tensor, on any device
-        a = a.detach().cpu().numpy()
-    a = np.asarray(a)
+    a = on_host(a)
     a = a.astype(a.dtype if a.dtype == np.float32 else np.float64, copy=False)
     _check_shape(a, name)
     if not np.isfinite(a).all():

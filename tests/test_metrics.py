@@ -381,3 +381,11 @@ def test_mixed_retrieval_finds_texts_first_across_a_gap_and_images_without_one()
     assert share == 0.0 and hits == 0.0  # every caption finds another caption first
     with pytest.raises(ValueError, match="relevant must have shape"):
         metrics.mixed_retrieval(texts, images, texts, relevant[:5])
+
+
+def test_on_host_reads_arrays_and_tensors_with_a_gradient_alike():
+    values = np.arange(6.0).reshape(2, 3)
+    tensor = torch.tensor(values, requires_grad=True)
+    assert np.array_equal(metrics.on_host(tensor), values)
+    assert metrics.on_host(values) is values  # an array is not copied
+    assert np.array_equal(metrics.on_host([1, 2]), [1, 2])
