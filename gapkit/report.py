@@ -35,9 +35,9 @@ def estimate(values: Sequence[float], digits: int = 2,
     from gapkit.metrics import seed_interval
 
     mean, low, high = seed_interval(values)
-    low, high = max(low, bounds[0]), min(high, bounds[1])
     if len(values) == 1:
         return f"{mean:.{digits}f}"
+    low, high = max(low, bounds[0]), min(high, bounds[1])
     return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 

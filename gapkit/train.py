@@ -2,9 +2,9 @@
 
 ``train(TrainConfig(...))`` returns the trained model and its history. Runs are cached by a
 hash of the whole configuration, so chapters that ask for the same run share one checkpoint.
-``train_all({...})`` trains a chapter's sweep: on a CPU its uncached runs train side by side,
-one process per core. On a CPU every run trains on one thread, whether alone or beside
-others, so its numbers do not depend on the number of cores (the book's small matrices gain
+``train_all({...})`` trains a chapter's sweep: its uncached runs train side by side, one
+process per core. Every run trains on one CPU thread, whether alone or beside others, so on
+a CPU its numbers do not depend on the number of cores (the book's small matrices gain
 little from a second thread: 36 ms a step on one, 31 on two). Introduced with the book's
 CLIP; chapters 3 and 4 vary the initialisation and temperature.
 """
