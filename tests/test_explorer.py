@@ -1,4 +1,6 @@
+import base64
 import re
+import struct
 
 import matplotlib.pyplot as plt
 import pytest
@@ -23,6 +25,25 @@ def test_every_combination_is_drawn_once_and_shown_by_its_controls():
     assert shown.frames["0,1"] in html.split("<script>")[0]  # the initial figure
     assert "http" not in html  # nothing to fetch: the page works offline
     assert "6 figures" in repr(shown) and len(repr(shown)) < 200
+
+
+def pixels(frame: str) -> tuple[int, int]:
+    return struct.unpack(">II", base64.b64decode(frame)[16:24])  # the PNG's IHDR
+
+
+def test_a_laid_out_figure_keeps_its_canvas_and_another_is_cropped_tight():
+    def laid_out(label):  # a long label that changes the labels' extent
+        fig, ax = plt.subplots(figsize=(3, 2), constrained_layout=True)
+        ax.set(ylabel=label * 20)
+        return fig
+
+    with plt.rc_context({"savefig.bbox": "tight"}):  # the book's style
+        frames = explorer.grid_explorer(laid_out, {"label": ("a", "ab")}, title="t",
+                                        dpi=50).frames
+        cropped = explorer.grid_explorer(lambda kind: draw(kind, 0), {"kind": ("red",)},
+                                         title="t", dpi=50)
+    assert {pixels(f) for f in frames.values()} == {(150, 100)}  # every frame one size
+    assert pixels(cropped.frames["0"]) != (100, 100)  # the blank margin cut away
 
 
 def test_bad_explorers_are_refused():
