@@ -14,12 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import multiprocessing
 import sys
 import time
 import warnings
 from collections.abc import Hashable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -31,7 +29,7 @@ import torch
 from open_clip.loss import ClipLoss
 from tqdm.auto import tqdm
 
-from gapkit import geometry, metrics, models, runtime
+from gapkit import geometry, metrics, models, runtime, workers
 from gapkit.data import World
 from gapkit.data.world import ATTRIBUTES
 
@@ -203,21 +201,18 @@ def train_all(configs: Mapping[K, TrainConfig]) -> dict[K, Run]:
     either way. The book's CLIP is so small that a GPU spends most of a step waiting for
     its kernels to be launched; runs side by side are meant to fill those waits (not yet
     measured on a GPU). Fine-tunes train after their start is in the cache.
-    The workers are started with ``spawn``, so a script (not a notebook) that calls this
-    needs the usual ``if __name__ == "__main__":`` guard; without it the runs train here,
-    one after another.
+    The workers stay for the page's next sweep (``gapkit.workers``). They are started with
+    ``spawn``, so a script (not a notebook) that calls this needs the usual
+    ``if __name__ == "__main__":`` guard; without it the runs train here, one after another.
     """
     starts = {c.start.key(): c.start for c in configs.values() if c.start is not None}
     if starts:
         train_all(starts)
     todo = {c.key(): c for c in configs.values() if not checkpoint_path(c).exists()}
-    workers = min(len(todo), runtime.cores(), _workers_fit(runtime.device()))
-    if workers > 1:
-        # spawn: a forked child would inherit torch's thread pools mid-use
-        context = multiprocessing.get_context("spawn")
+    count = min(runtime.cores(), _workers_fit(runtime.device()))
+    if min(count, len(todo)) > 1:
         try:
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                list(pool.map(_train_quietly, todo.values()))
+            workers.map(_train_quietly, todo.values(), count)
         except BrokenProcessPool:  # e.g. a script without a __main__ guard
             warnings.warn("the training workers could not start; training the runs here, "
                           "one after another", stacklevel=2)

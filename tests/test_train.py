@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from gapkit import metrics, models, runtime
+from gapkit import metrics, models, runtime, workers
 from gapkit import train as training
 from gapkit.data import World
 from gapkit.train import TrainConfig, train
@@ -328,7 +328,7 @@ def test_train_all_on_one_core_trains_in_this_process(monkeypatch):
         raise AssertionError("no worker processes on one core")
 
     monkeypatch.setattr(runtime, "cores", lambda: 1)
-    monkeypatch.setattr(training, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(workers, "map", no_pool)
     runs = training.train_all({k: TrainConfig(**SMALL, seed=k) for k in (0, 1)})
     assert [r.cached for r in runs.values()] == [False, False]
     assert runs[0].history != runs[1].history
