@@ -147,8 +147,9 @@ COLD = {"temperature": 0.01, "learn_temperature": False, "lr": 5e-4}
 def experiment(cold: bool = False, **overrides) -> TrainConfig:
     """The book's CLIP trained as chapters 1 to 5 train it, with τ learned or, with ``cold``,
     fixed at 1/100 (``COLD``), for the profile's ``runtime.sizes().steps`` (600 steps in the
-    quick profile, 1,000 in the full one). Chapters ask for the same configurations, so
-    they share cached runs; chapter 3 varies ``init`` and ``mismatch``."""
+    quick profile, 1,000 in the full one). The page 'The book's world and its CLIP' trains
+    both; the chapters ask for the same configurations, so they share those cached runs;
+    chapter 3 varies ``init`` and ``mismatch``."""
     steps = {"steps": runtime.sizes().steps}
     return TrainConfig(**{**steps, **(COLD if cold else {}), **overrides})
 
