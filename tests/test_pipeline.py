@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jupytext
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -94,3 +95,13 @@ def test_a_cell_the_book_skips_is_skipped_by_nbval_too(tmp_path):
     unskipped = make_book(tmp_path / "plain", "1 / 0")
     chapters.convert(unskipped, unskipped / "nb")
     assert run_nbval(unskipped / "nb").returncode != 0
+
+
+@pytest.mark.parametrize("path", [p for p in chapters.toc_files(ROOT)
+                                  if chapters.is_notebook(p)], ids=lambda p: p.stem)
+def test_every_code_line_fits_the_column_in_bytes(path):
+    # `make lint` counts characters; a tool that counts UTF-8 bytes (τ is two) must agree
+    notebook = jupytext.read(path)
+    wide = [line for cell in notebook.cells if cell.cell_type == "code"
+            for line in cell.source.splitlines() if len(line.encode()) > 80]
+    assert wide == []
