@@ -1,9 +1,12 @@
 import base64
+import io
 import re
 import struct
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
+from PIL import Image
 
 from gapkit import explorer
 
@@ -44,6 +47,24 @@ def test_a_laid_out_figure_keeps_its_canvas_and_another_is_cropped_tight():
                                          title="t", dpi=50)
     assert {pixels(f) for f in frames.values()} == {(150, 100)}  # every frame one size
     assert pixels(cropped.frames["0"]) != (100, 100)  # the blank margin cut away
+
+
+def test_a_frame_is_a_palette_png_that_looks_like_the_figure():
+    drawn = []
+
+    def keep(kind):
+        drawn.append(draw(kind, 0.5))
+        return drawn[-1]
+
+    png = base64.b64decode(explorer.grid_explorer(keep, {"kind": ("red",)}, title="t",
+                                                  dpi=50).frames["0"])
+    assert png[25] == 3  # the IHDR's colour type: indexed
+    direct = io.BytesIO()
+    drawn[0].savefig(direct, format="png", dpi=50, bbox_inches="tight")
+    frame, figure = (np.asarray(Image.open(f).convert("RGBA"), dtype=float)
+                     for f in (io.BytesIO(png), direct))
+    assert frame.shape == figure.shape and np.abs(frame - figure).mean() < 2
+    assert len(png) < len(direct.getvalue())
 
 
 def test_bad_explorers_are_refused():
