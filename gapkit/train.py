@@ -193,8 +193,8 @@ K = TypeVar("K", bound=Hashable)
 
 
 def train_all(configs: Mapping[K, TrainConfig]) -> dict[K, Run]:
-    """Train (or load from the cache) every run of ``configs``, keeping its keys: the
-    sweeps of chapters 3 to 6.
+    """Train (or load from the cache) every run of ``configs``, keeping its keys: the two
+    runs of the page 'The book's world and its CLIP' and the sweeps of chapters 3 to 6.
 
     The uncached runs train side by side in worker processes, one per core (on a GPU also
     no more than one per 2 GiB of its memory, since each worker holds a CUDA context), each
@@ -222,6 +222,7 @@ def train_all(configs: Mapping[K, TrainConfig]) -> dict[K, Run]:
 
 def _train_quietly(config: TrainConfig) -> None:  # in a worker: the cache carries it back
     train(config, progress=False)
+    torch.cuda.empty_cache()  # a kept worker holds no GPU memory while idle (no-op on CPU)
 
 
 def _workers_fit(device: torch.device) -> int:

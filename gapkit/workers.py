@@ -30,52 +30,86 @@ _timer: threading.Timer | None = None
 def map(fn: Callable, items: Iterable, count: int) -> list:
     """``[fn(item) for item in items]``, computed in ``count`` worker processes (started with
     ``spawn``: a forked child would inherit torch's thread pools mid-use). ``fn`` must be
-    importable by name. Raises ``BrokenProcessPool`` when a worker dies or cannot start
-    (a script without a ``__main__`` guard); the next call starts new workers.
+    importable by name and safe to run twice on an item. If a kept worker has died
+    (interrupting a Jupyter kernel signals its workers too), the call runs once more on new
+    ones; otherwise a dead worker, or one that cannot start (a script without a
+    ``__main__`` guard), raises ``BrokenProcessPool``. After any error the workers are
+    stopped, so that no item goes on running behind it.
 
-    Used by ``gapkit.train.train_all``, the sweeps of chapters 3 to 6."""
+    Used by ``gapkit.train.train_all``: the page 'The book's world and its CLIP' and the
+    sweeps of chapters 3 to 6."""
+    items = list(items)
+    pool, kept = _take(count)
+    while True:
+        try:
+            done = list(pool.map(fn, items))
+        except BaseException as error:
+            _drop(pool)
+            if not (kept and isinstance(error, BrokenProcessPool)):
+                raise
+            pool, kept = _take(count)  # new workers: a second death raises
+            continue
+        _arm(pool)
+        return done
+
+
+def shutdown() -> None:
+    """Stop the kept workers now, to free their memory at once. The book's pages never need
+    it: the workers stop after ``IDLE_S`` idle seconds and when the kernel exits."""
+    with _lock:
+        pool = _detach()
+    _stop(pool)
+
+
+def _take(count: int) -> tuple[ProcessPoolExecutor, bool]:
+    """The workers for this call, and whether they were kept from an earlier one."""
     global _pool, _key, _timer
     key = (count, tuple(sorted(os.environ.items())))
+    stale = None
     with _lock:
         if _timer is not None:  # one that fires now finds itself replaced: does nothing
             _timer.cancel()
             _timer = None
-        if _pool is not None and _key != key:
-            _close()
-        if _pool is None:
+        kept = _pool is not None and _key == key
+        if not kept:
+            stale = _detach()
             context = multiprocessing.get_context("spawn")
             _pool, _key = ProcessPoolExecutor(count, mp_context=context), key
         pool = _pool
-    try:
-        return list(pool.map(fn, items))
-    except BrokenProcessPool:
-        with _lock:
-            if _pool is pool:
-                _close()
-        raise
-    finally:
-        with _lock:
-            if _pool is pool:
-                _timer = threading.Timer(IDLE_S, _expire)
-                _timer.daemon = True
-                _timer.start()
+    _stop(stale)
+    return pool, kept
 
 
-def shutdown() -> None:
-    """Stop the kept workers now; they also stop after ``IDLE_S`` idle seconds and when this
-    process exits (used by the tests of the sweeps of chapters 3 to 6)."""
+def _arm(pool: ProcessPoolExecutor) -> None:
+    global _timer
     with _lock:
-        _close()
+        if _pool is pool:
+            _timer = threading.Timer(IDLE_S, _expire)
+            _timer.daemon = True
+            _timer.start()
+
+
+def _drop(pool: ProcessPoolExecutor) -> None:
+    with _lock:
+        stale = _detach() if _pool is pool else None
+    _stop(stale)
 
 
 def _expire() -> None:  # in the idle timer's thread
     with _lock:
-        if _timer is threading.current_thread():
-            _close()
+        stale = _detach() if _timer is threading.current_thread() else None
+    _stop(stale)
 
 
-def _close() -> None:  # with _lock held
+def _detach() -> ProcessPoolExecutor | None:  # with _lock held
     global _pool, _key, _timer
-    if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
+    pool = _pool
+    if _timer is not None:
+        _timer.cancel()
     _pool, _key, _timer = None, None, None
+    return pool
+
+
+def _stop(pool: ProcessPoolExecutor | None) -> None:  # without _lock: it may wait
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
