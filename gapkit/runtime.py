@@ -66,7 +66,7 @@ def seed_everything(seed: int) -> None:
 
 def cores() -> int:
     """The CPU cores this process may use: how many runs ``train.train_all`` trains at once
-    (chapters 3 to 6)."""
+    (the page 'The book's world and its CLIP', chapters 3 to 6)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
