@@ -44,7 +44,7 @@ def map(fn: Callable, items: Iterable, count: int) -> list:
         try:
             done = list(pool.map(fn, items))
         except BaseException as error:
-            _drop(pool)
+            _release(lambda failed=pool: _pool is failed)
             if not (kept and isinstance(error, BrokenProcessPool)):
                 raise
             pool, kept = _take(count)  # new workers: a second death raises
@@ -56,22 +56,19 @@ def map(fn: Callable, items: Iterable, count: int) -> list:
 def shutdown() -> None:
     """Stop the kept workers now, to free their memory at once. The book's pages never need
     it: the workers stop after ``IDLE_S`` idle seconds and when the kernel exits."""
-    with _lock:
-        pool = _detach()
-    _stop(pool)
+    _release(lambda: True)
 
 
 def _take(count: int) -> tuple[ProcessPoolExecutor, bool]:
     """The workers for this call, and whether they were kept from an earlier one."""
-    global _pool, _key, _timer
+    global _pool, _key
     key = (count, tuple(sorted(os.environ.items())))
     stale = None
     with _lock:
-        if _timer is not None:  # one that fires now finds itself replaced: does nothing
-            _timer.cancel()
-            _timer = None
         kept = _pool is not None and _key == key
-        if not kept:
+        if kept:
+            _disarm()
+        else:
             stale = _detach()
             context = multiprocessing.get_context("spawn")
             _pool, _key = ProcessPoolExecutor(count, mp_context=context), key
@@ -89,24 +86,28 @@ def _arm(pool: ProcessPoolExecutor) -> None:
             _timer.start()
 
 
-def _drop(pool: ProcessPoolExecutor) -> None:
-    with _lock:
-        stale = _detach() if _pool is pool else None
-    _stop(stale)
-
-
 def _expire() -> None:  # in the idle timer's thread
+    _release(lambda: _timer is threading.current_thread())
+
+
+def _release(still: Callable[[], bool]) -> None:
+    """Stop the kept workers if ``still()``, judged under the lock; wait for them outside."""
     with _lock:
-        stale = _detach() if _timer is threading.current_thread() else None
+        stale = _detach() if still() else None
     _stop(stale)
+
+
+def _disarm() -> None:  # with _lock held
+    global _timer
+    if _timer is not None:  # one that fires now finds itself replaced: does nothing
+        _timer.cancel()
+        _timer = None
 
 
 def _detach() -> ProcessPoolExecutor | None:  # with _lock held
-    global _pool, _key, _timer
-    pool = _pool
-    if _timer is not None:
-        _timer.cancel()
-    _pool, _key, _timer = None, None, None
+    global _pool, _key
+    _disarm()
+    pool, _pool, _key = _pool, None, None
     return pool
 
 
