@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from scipy.special import betainc
 
-from gapkit import metrics
+from gapkit import metrics, runtime
 
 ACTIVATIONS = {
     "linear": lambda h: h,
@@ -201,7 +201,9 @@ def resnet18_features(images: torch.Tensor, size: int | None = None,
     none negative. Seed first with ``runtime.seed_everything``. ``images`` in [0, 1] are
     resized to ``size`` (if given) and normalised with ImageNet's mean and standard
     deviation, as the authors did; pass ``normalize=False`` for inputs that are already
-    standardised, such as ``data.noise_images``. Returns shape (n, 512), not normalised.
+    standardised, such as ``data.noise_images``. The weights are drawn on the CPU, so a
+    seed gives the same network on every machine; it runs on ``runtime.device()``. Returns
+    shape (n, 512), not normalised, on the CPU.
     """
     from torchvision.models import resnet18
     from torchvision.transforms import v2
@@ -209,13 +211,15 @@ def resnet18_features(images: torch.Tensor, size: int | None = None,
     if images.ndim != 4 or images.shape[1] != 3:
         raise ValueError(f"images must have shape (n, 3, height, width), got "
                          f"{tuple(images.shape)}")
-    images = images.cpu()  # the random network is built, and runs, on the CPU
-    network = resnet18(weights=None)
+    network = resnet18(weights=None)  # drawn on the CPU: the same weights everywhere
     network.fc = torch.nn.Identity()  # read the 512 pooled features, as the paper does
+    device = runtime.device()
+    images = images.to(device)
     steps = [v2.Resize(size, antialias=True)] if size else []
     steps += [v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)] if normalize else []
     with torch.no_grad():
-        return network.eval()(v2.Compose(steps)(images) if steps else images).numpy()
+        features = network.to(device).eval()(v2.Compose(steps)(images) if steps else images)
+    return features.cpu().numpy()
 
 
 def cap_fraction(half_angle: float, dim: int) -> float:
@@ -238,14 +242,14 @@ def cap_fraction(half_angle: float, dim: int) -> float:
 def seed_embeddings(model: str, images: torch.Tensor, seeds: range | list[int],
                     image_size: int | None = None) -> np.ndarray:
     """Image embeddings of the same ``images`` by one architecture initialised with each
-    seed, built for ``image_size`` pixels (default: its own): shape (len(seeds), n, dim).
-    The paper's Figure 2c.
+    seed, built for ``image_size`` pixels (default: its own): shape (len(seeds), n, dim),
+    computed on ``runtime.device()``. The paper's Figure 2c.
 
     Introduced in chapter 2 (The cone effect)."""
     from gapkit import models
 
-    return np.stack([models.encode_at_init(model, seed, images, device="cpu",
-                                           image_size=image_size)[0] for seed in seeds])
+    return np.stack([models.encode_at_init(model, seed, images, image_size=image_size)[0]
+                     for seed in seeds])
 
 
 def seed_separation(embeddings: np.ndarray) -> dict[str, float]:

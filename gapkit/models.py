@@ -54,8 +54,10 @@ def load(name: str, pretrained: str | Path | None = None,
     """An open_clip model in eval mode on ``device`` (default: ``runtime.device()``).
 
     ``pretrained`` is ``None`` for random weights (seed first with
-    ``runtime.seed_everything``), an open_clip tag such as ``"openai"`` (downloads, so needs
-    the network), or the path of a checkpoint file saved earlier (works offline).
+    ``runtime.seed_everything``; open_clip draws them on the CPU and then moves the model,
+    so a seed gives the same weights on every device), an open_clip tag such as
+    ``"openai"`` (downloads, so needs the network), or the path of a checkpoint file saved
+    earlier (works offline).
     ``image_size`` builds the image tower for smaller (or larger) inputs than its default,
     which keeps random-weight experiments with big architectures cheap on a CPU.
     ``embed_dim`` sets the width of the shared embedding space (both projections) instead
