@@ -10,7 +10,10 @@ reuse what earlier ones trained, as in a real build; PAGE arguments run only the
 path contains one of them. ``GAPKIT_DEVICE`` and ``GAPKIT_PROFILE`` pass through: with
 ``GAPKIT_DEVICE=cuda GAPKIT_PROFILE=full`` this is the book's GPU check (``make gpu-check``).
 
-Last line: ``book: pages=<n> cold_s=<total> slowest=<page>:<s>`` (``warm_s`` with
+After a page that trained models, a line ``trained: runs=<n> steps=<total> ms_per_step=<m>
+data_share=<f>`` reads their timings from the checkpoints it added: a run's wall time over
+its steps (set-up and evaluations included), averaged over the runs, which train side by
+side. Last line: ``book: pages=<n> cold_s=<total> slowest=<page>:<s>`` (``warm_s`` with
 ``--warm``, ``seconds`` with ``--cache``). Budget (issue "Chapters 1–4, second edition"):
 the whole book cold on 2 CPU cores ≤ 7 min; (issue "The book on a GPU"): ≤ 10 min on one
 GPU in the full profile.
@@ -43,6 +46,19 @@ def device_line() -> str:
     return f"device={device}{name} torch={torch.__version__} cores={runtime.cores()}"
 
 
+def trained_line(added: list[Path]) -> str:
+    """The timings of the runs whose checkpoints a page added to the cache."""
+    import torch
+
+    saved = [torch.load(path, map_location="cpu", weights_only=True) for path in added]
+    steps = [s["history"]["step"][-1] for s in saved]
+    ms = [1000 * s.get("seconds", 0.0) / n for s, n in zip(saved, steps, strict=True)]
+    data = sum(s.get("data_seconds", 0.0) for s in saved)
+    total = sum(s.get("seconds", 0.0) for s in saved) or 1.0
+    return (f"  trained: runs={len(saved)} steps={sum(steps)} "
+            f"ms_per_step={sum(ms) / len(ms):.0f} data_share={data / total:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     kept = parser.add_mutually_exclusive_group()
@@ -63,9 +79,13 @@ def main() -> None:
                  if not args.pages or any(p in str(n) for p in args.pages)]
     if not notebooks:
         sys.exit(f"no page matches {' '.join(args.pages)}")
+    from gapkit import runtime
+
+    checkpoints = Path(env.get("GAPKIT_CACHE") or runtime.cache_dir()) / "checkpoints"
     seconds, failed = {}, []
     for notebook in notebooks:
         page = str(notebook.relative_to(args.out).with_suffix(""))
+        before = set(checkpoints.glob("*.pt"))
         tic = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval-lax",
                                  "--nbval-current-env", "-p", "no:cacheprovider",
@@ -74,6 +94,9 @@ def main() -> None:
         seconds[page] = time.perf_counter() - tic
         status = "ok" if result.returncode == 0 else "FAILED"
         print(f"{page}: {seconds[page]:.1f} s {status}", flush=True)
+        added = sorted(set(checkpoints.glob("*.pt")) - before)
+        if added:
+            print(trained_line(added), flush=True)
         if result.returncode:
             failed.append(page)
             print(result.stdout[-3000:], file=sys.stderr)

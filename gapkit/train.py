@@ -134,6 +134,7 @@ class Run:
     model: torch.nn.Module
     config: TrainConfig
     history: dict[str, list[float]]
+    # Both kept in the checkpoint: a cached run reports how long it took to train.
     seconds: float = 0.0  # wall time of the whole run, set-up and evaluations included
     data_seconds: float = 0.0  # of which producing batches
     cached: bool = False
@@ -250,7 +251,8 @@ def _one_thread():
 
 def _save_run(run: Run, path: Path) -> None:
     models.save_atomic({"key": run.config.key(), "state_dict": run.model.state_dict(),
-                        "history": run.history}, path)
+                        "history": run.history, "seconds": run.seconds,
+                        "data_seconds": run.data_seconds}, path)
 
 
 def _load_run(path: Path, config: TrainConfig) -> Run:
@@ -259,7 +261,9 @@ def _load_run(path: Path, config: TrainConfig) -> Run:
         raise ValueError("its key does not match the configuration")
     model = _build(config, device="cpu")
     model.load_state_dict(saved["state_dict"])
-    return Run(model.to(runtime.device()).eval(), config, saved["history"], cached=True)
+    return Run(model.to(runtime.device()).eval(), config, saved["history"],
+               seconds=saved.get("seconds", 0.0), data_seconds=saved.get("data_seconds", 0.0),
+               cached=True)  # checkpoints before the timings were kept: 0
 
 
 def _build(config: TrainConfig, device) -> torch.nn.Module:

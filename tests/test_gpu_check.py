@@ -85,3 +85,22 @@ def test_a_device_torch_cannot_see_stops_the_check_before_any_page(tmp_path):
     assert result.returncode != 0
     assert "GAPKIT_DEVICE='cuda:7'" in result.stderr
     assert not (tmp_path / "chapters").exists()  # no page was converted, none ran
+
+
+def test_the_book_benchmark_reports_the_timings_of_the_runs_a_page_trained(tmp_path):
+    import torch
+
+    spec = importlib.util.spec_from_file_location("bench_book",
+                                                  ROOT / "benchmarks" / "bench_book.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    runs = [(1000, 60.0, 3.0), (500, 20.0, 1.0)]  # steps, seconds, data seconds
+    added = []
+    for i, (steps, seconds, data) in enumerate(runs):
+        added.append(tmp_path / f"run{i}.pt")
+        torch.save({"history": {"step": [0, steps]}, "seconds": seconds,
+                    "data_seconds": data}, added[-1])
+    line = bench.trained_line(added)
+    # 60 ms and 40 ms a step: a mean of 50; 4 of 80 seconds producing batches
+    assert line.split() == ["trained:", "runs=2", "steps=1500", "ms_per_step=50",
+                            "data_share=0.05"]

@@ -100,6 +100,8 @@ def test_the_cache_returns_the_same_run_and_replaces_a_corrupt_file():
     assert path.exists() and not list(path.parent.glob("*.partial"))
     again = train(config, progress=False)
     assert again.cached and again.history == first.history
+    # the timings of the training come back too (benchmarks/bench_book.py reports them)
+    assert (again.seconds, again.data_seconds) == (first.seconds, first.data_seconds) > (0, 0)
     for name, weight in first.model.state_dict().items():
         assert torch.equal(weight, again.model.state_dict()[name]), name
     path.write_bytes(b"not a checkpoint")
@@ -107,6 +109,18 @@ def test_the_cache_returns_the_same_run_and_replaces_a_corrupt_file():
         retrained = train(config, progress=False)
     assert not retrained.cached and retrained.history == first.history
     assert train(config, progress=False).cached
+
+
+def test_a_checkpoint_saved_before_timings_were_kept_still_loads():
+    config = TrainConfig(**SMALL)
+    first = train(config, progress=False)
+    path = training.checkpoint_path(config)
+    saved = torch.load(path, weights_only=True)
+    del saved["seconds"], saved["data_seconds"]
+    torch.save(saved, path)
+    old = train(config, progress=False)
+    assert old.cached and old.history == first.history
+    assert (old.seconds, old.data_seconds) == (0.0, 0.0)
 
 
 def test_a_different_config_has_a_different_key():
