@@ -51,7 +51,7 @@ def trained_line(added: list[Path]) -> str:
     import torch
 
     saved = [torch.load(path, map_location="cpu", weights_only=True) for path in added]
-    steps = [s["history"]["step"][-1] for s in saved]
+    steps = [int(s["history"]["step"][-1]) for s in saved]  # kept as floats
     ms = [1000 * s.get("seconds", 0.0) / n for s, n in zip(saved, steps, strict=True)]
     data = sum(s.get("data_seconds", 0.0) for s in saved)
     total = sum(s.get("seconds", 0.0) for s in saved) or 1.0

@@ -98,7 +98,7 @@ def test_the_book_benchmark_reports_the_timings_of_the_runs_a_page_trained(tmp_p
     added = []
     for i, (steps, seconds, data) in enumerate(runs):
         added.append(tmp_path / f"run{i}.pt")
-        torch.save({"history": {"step": [0, steps]}, "seconds": seconds,
+        torch.save({"history": {"step": [0.0, float(steps)]}, "seconds": seconds,
                     "data_seconds": data}, added[-1])
     line = bench.trained_line(added)
     # 60 ms and 40 ms a step: a mean of 50; 4 of 80 seconds producing batches
