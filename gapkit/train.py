@@ -200,9 +200,11 @@ def train_all(configs: Mapping[K, TrainConfig]) -> dict[K, Run]:
     The uncached runs train side by side in worker processes, one per core (on a GPU also
     no more than one per 2 GiB of its memory, since each worker holds a CUDA context), each
     on one CPU thread as ``train`` would run it alone, so on a CPU the results are the same
-    either way. The book's CLIP is so small that a GPU spends most of a step waiting for
-    its kernels to be launched; runs side by side are meant to fill those waits (not yet
-    measured on a GPU). Fine-tunes train after their start is in the cache.
+    either way. The book's CLIP is so small that a GPU likely spends most of a step waiting
+    for its kernels to be launched (on an H200 a step seemed to take about as long as on
+    one CPU thread: ``benchmarks/README.md``); runs side by side are meant to fill those
+    waits, which nobody has measured yet.
+    Fine-tunes train after their start is in the cache.
     The workers stay for the page's next sweep (``gapkit.workers``). They are started with
     ``spawn``, so a script (not a notebook) that calls this needs the usual
     ``if __name__ == "__main__":`` guard; without it the runs train here, one after another.
