@@ -13,13 +13,19 @@ import numpy as np
 import pytest
 import torch
 
-from gapkit import cone, data, models, runtime
+from gapkit import cone, data, metrics, models, runtime
 from gapkit.data import World
 from gapkit.train import COLD, TrainConfig, experiment, fine_tune, train
 
 # Chapter 4's fixed temperatures (the paper's Supp. Fig. 8) and its learned one (None).
 FINE_TUNE_TEMPERATURES = (0.01, 0.02, 1 / 30, 0.05, 0.1, 1.0, None)
 MISMATCH_FRACTIONS = (0.0, 0.1, 0.3)  # chapter 3
+
+
+# On a GPU too: the GPU check runs these first (benchmarks/gpu/check.sh), so that a tensor
+# left on the wrong device shows here, where a CPU cannot show it.
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device: the GPU check runs this"))]
 
 
 @pytest.fixture
@@ -65,11 +71,14 @@ def test_sizes_follow_the_profile_variable(monkeypatch):
         runtime.SIZES["quick"].steps = 1
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", ["RN50", "ViT-B-32"])
-def test_full_random_towers_take_full_size_pictures(full, name):
-    # chapter 2's table of random towers (paper Fig. 2a) and chapter 3's gap at init
+def test_full_random_towers_take_full_size_pictures(full, name, device, monkeypatch):
+    # chapter 2's table of random towers (paper Fig. 2a) and chapter 3's gap at init, on
+    # the book's device as the chapters run them
+    monkeypatch.setenv("GAPKIT_DEVICE", device)
     runtime.seed_everything(0)
-    tower = models.load(name, device="cpu", image_size=full.image_side)
+    tower = models.load(name, image_size=full.image_side)
     assert set(np.atleast_1d(tower.visual.image_size)) == {full.image_side}
     pictures = World().sample(2, seed=5)  # 32 px, resized to the tower's side
     images = models.encode_images(tower, pictures.images)
@@ -77,10 +86,19 @@ def test_full_random_towers_take_full_size_pictures(full, name):
     dim = tower.text_projection.shape[1]
     assert images.shape == texts.shape == (2, dim)
     assert np.isfinite(images).all() and np.isfinite(texts).all()
+    noise = data.noise_images(2, size=full.image_side).to(runtime.device())
+    with torch.no_grad():  # as chapter 2 feeds noise: straight to the tower
+        assert metrics.mean_cosine(tower.encode_image(noise)) > 0
 
 
-def test_full_resnet18_takes_full_size_pictures(full):
+@pytest.mark.parametrize("device", DEVICES)
+def test_full_resnet18_and_seeded_towers_take_full_size_pictures(full, device,
+                                                                  monkeypatch):
+    monkeypatch.setenv("GAPKIT_DEVICE", device)
     pictures = World().sample(2, seed=5).images
+    seeded = cone.seed_embeddings("gapclip-tiny", pictures, range(2),
+                                  image_size=full.image_side)  # chapter 2's Fig. 2c
+    assert seeded.shape[:2] == (2, 2) and np.isfinite(seeded).all()
     features = cone.resnet18_features(pictures, size=full.image_side)
     noise = cone.resnet18_features(data.noise_images(2, size=full.image_side),
                                    normalize=False)
@@ -145,12 +163,6 @@ def kind(config: TrainConfig) -> tuple:
             config.start is not None, config.embed_dim is not None,
             len(config.captions) < 4, config.temperature_to is not None,
             config.swap > 0, config.uniformity + config.alignment > 0, config.views)
-
-
-# On a GPU too: the GPU check runs this first (benchmarks/gpu/check.sh), so that a tensor
-# left on the wrong device shows here, where a CPU cannot show it.
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
-    not torch.cuda.is_available(), reason="no CUDA device: the GPU check runs this"))]
 
 
 @pytest.mark.parametrize("device", DEVICES)
