@@ -50,7 +50,12 @@ def trained_line(added: list[Path]) -> str:
     """The timings of the runs whose checkpoints a page added to the cache."""
     import torch
 
-    saved = [torch.load(path, map_location="cpu", weights_only=True) for path in added]
+    saved = []
+    for path in added:
+        try:
+            saved.append(torch.load(path, map_location="cpu", weights_only=True))
+        except Exception as error:  # a report, not a check: say so and go on
+            return f"  trained: unreadable checkpoint {path.name} ({error})"
     steps = [int(s["history"]["step"][-1]) for s in saved]  # kept as floats
     ms = [1000 * s.get("seconds", 0.0) / n for s, n in zip(saved, steps, strict=True)]
     data = sum(s.get("data_seconds", 0.0) for s in saved)

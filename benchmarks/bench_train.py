@@ -13,9 +13,10 @@ sweep when its runs train side by side.
 
 ``--steps`` trains shorter runs (default: 600, the quick profile's; the accuracy budget holds
 only for those). ``--profile`` first profiles 20 steps of one run with ``torch.profiler``
-and prints the operators that take the most time on the CPU and, on a GPU, on the device,
-and how many operators a step launches: on a GPU, where a step of this small model waits on
-its launches, the first thing to read (``GAPKIT_DEVICE`` picks the device).
+and prints the operators that take the most time on the CPU (on a GPU: on the device), how
+many operators a step calls (top-level ones: an operator's own calls are not counted) and,
+on a GPU, how many kernels it launches: where a step of this small model may wait on its
+launches, the first thing to read (``GAPKIT_DEVICE`` picks the device).
 """
 
 import argparse
@@ -31,24 +32,31 @@ from gapkit.train import TrainConfig, train, train_all
 
 def profile(steps: int = 20) -> None:
     """Profile a run of ``steps`` steps (its set-up and two evaluations included) and count
-    the operators of a step against a run of one step, which has the same set-up."""
+    the operators a step calls, and on a GPU the kernels it launches, against a run of one
+    step, which has the same set-up."""
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as profiler
 
-    activities = [ProfilerActivity.CPU]
-    if device().type == "cuda":
-        activities.append(ProfilerActivity.CUDA)
-    counts = {}
+    if steps < 2:
+        raise ValueError(f"profile at least 2 steps, got {steps}")
+    cuda = device().type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    counts, table = {}, None
     for n in (1, steps):
-        config = TrainConfig(steps=n, eval_every=10_000)
         with profiler(activities=activities) as prof:
-            train(config, use_cache=False, progress=False)
-        counts[n] = prof.key_averages()
-    calls = {n: sum(e.count for e in table if e.key.startswith("aten::"))
-             for n, table in counts.items()}
-    print(f"profile: aten_calls_per_step={(calls[steps] - calls[1]) / (steps - 1):.0f}")
-    sort = "self_cuda_time_total" if device().type == "cuda" else "self_cpu_time_total"
-    print(counts[steps].table(sort_by=sort, row_limit=15, max_name_column_width=50))
+            train(TrainConfig(steps=n, eval_every=10_000), use_cache=False, progress=False)
+        events = prof.events()
+        counts[n] = (  # operators called by the code or autograd, not by other operators
+            sum(e.name.startswith("aten::") and not (e.cpu_parent and e.cpu_parent.name
+                                                      .startswith("aten::"))
+                for e in events),
+            sum("LaunchKernel" in e.name for e in events))  # cudaLaunchKernel and kin
+        table = prof.key_averages()
+    per_step = [(a - b) / (steps - 1) for a, b in zip(counts[steps], counts[1], strict=True)]
+    print(f"profile: operators_per_step={per_step[0]:.0f}"
+          + (f" kernel_launches_per_step={per_step[1]:.0f}" if cuda else ""))
+    sort = "self_device_time_total" if cuda else "self_cpu_time_total"
+    print(table.table(sort_by=sort, row_limit=15, max_name_column_width=50))
 
 
 def main() -> None:
@@ -69,8 +77,8 @@ def main() -> None:
                           for seed in range(cores())})
         side_by_side = time.perf_counter() - tic
     per_step = sum(r.seconds for r in runs.values()) / len(runs) / config.steps
-    name = torch.cuda.get_device_name() if device().type == "cuda" else ""
-    print(f"cores={os.cpu_count()} threads_per_run=1 device={device()} {name} "
+    name = f" ({torch.cuda.get_device_name()})" if device().type == "cuda" else ""
+    print(f"cores={os.cpu_count()} threads_per_run=1 device={device()}{name} "
           f"steps={config.steps} batch={config.batch_size}")
     print(f"side by side: runs={cores()} seconds={side_by_side:.1f} "
           f"samples_per_s={cores() * samples / side_by_side:.0f} "

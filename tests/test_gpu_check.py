@@ -104,3 +104,5 @@ def test_the_book_benchmark_reports_the_timings_of_the_runs_a_page_trained(tmp_p
     # 60 ms and 40 ms a step: a mean of 50; 4 of 80 seconds producing batches
     assert line.split() == ["trained:", "runs=2", "steps=1500", "ms_per_step=50",
                             "data_share=0.05"]
+    (tmp_path / "run0.pt").write_bytes(b"not a checkpoint")  # a report, not a stop
+    assert "unreadable checkpoint run0.pt" in bench.trained_line(added)

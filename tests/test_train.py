@@ -101,7 +101,8 @@ def test_the_cache_returns_the_same_run_and_replaces_a_corrupt_file():
     again = train(config, progress=False)
     assert again.cached and again.history == first.history
     # the timings of the training come back too (benchmarks/bench_book.py reports them)
-    assert (again.seconds, again.data_seconds) == (first.seconds, first.data_seconds) > (0, 0)
+    assert (again.seconds, again.data_seconds) == (first.seconds, first.data_seconds)
+    assert min(first.seconds, first.data_seconds) > 0
     for name, weight in first.model.state_dict().items():
         assert torch.equal(weight, again.model.state_dict()[name]), name
     path.write_bytes(b"not a checkpoint")

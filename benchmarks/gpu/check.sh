@@ -2,13 +2,13 @@
 # The book's GPU check on a CUDA machine that has PyTorch but no package index, from the
 # folder that carry.py filled where pip reaches one (copy or carry it along):
 #
-#   bash benchmarks/gpu/check.sh [CARRIED] [--train] [bench_book.py's options]
+#   bash benchmarks/gpu/check.sh [CARRIED] [--train] [bench_book.py's options and pages]
 #
 # installs the carried wheels into a temporary folder, takes one training step of every
 # configuration on the GPU, then runs every page under nbval with GAPKIT_DEVICE=cuda
 # GAPKIT_PROFILE=full and prints each page's seconds and the total (budget: 10 minutes on
 # one modern GPU). With --train it first times and profiles 100-step runs of the book's
-# CLIP (bench_train.py: one alone, one per core side by side; about a minute).
+# CLIP (bench_train.py: one alone, one per core side by side; under a minute on 2 cores).
 # CARRIED defaults to _build/gpu; GAPKIT_DEVICE and GAPKIT_PROFILE, when set, replace
 # cuda and full (a rehearsal on a CPU). With $OUT set, the log is also written to
 # $OUT/gpu-check.log.
@@ -17,7 +17,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 carried=$root/_build/gpu
 if [[ $# -gt 0 && $1 != -* ]]; then carried=$1; shift; fi
 timed=no
-if [[ $# -gt 0 && $1 == --train ]]; then timed=yes; shift; fi
+options=()  # bench_book.py's, --train taken out wherever it stands
+for option in "$@"; do
+    if [[ $option == --train ]]; then timed=yes; else options+=("$option"); fi
+done
 [[ -d $carried/wheels ]] || { echo "no $carried/wheels: run benchmarks/gpu/carry.py first"; exit 1; }
 carried=$(cd "$carried" && pwd)
 cd "$root"
@@ -39,5 +42,5 @@ log=${OUT:+$OUT/gpu-check.log}
     # every training configuration of the full profile takes one step on the GPU first
     python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py -k cuda
     if [[ $timed == yes ]]; then python3 benchmarks/bench_train.py --steps 100 --profile; fi
-    python3 benchmarks/bench_book.py "$@"
+    python3 benchmarks/bench_book.py ${options[@]+"${options[@]}"}
 } 2>&1 | tee ${log:+"$log"}
