@@ -127,12 +127,14 @@ site: $(STAMP)
 
 # The book's GPU check: one training step of every full-profile configuration on CUDA, then
 # every page under nbval on CUDA in the full profile, from a cold cache, each page's seconds
-# and the total (budget: 10 minutes on one modern GPU). For a GPU machine that cannot
-# install packages, gpu-carry fills _build/gpu here and benchmarks/gpu/check.sh runs the
-# same check there from it.
+# and the total (budget: 10 minutes on one modern GPU), then whether a run trained twice on
+# CUDA gives the same numbers. For a GPU machine that cannot install packages, gpu-carry
+# fills _build/gpu here and benchmarks/gpu/check.sh runs the same check there from it.
+GPU_TESTS := $(PY) -m pytest -q -p no:cacheprovider tests/test_profiles.py
 gpu-check: $(STAMP)
-	GAPKIT_DEVICE=cuda $(PY) -m pytest -q -p no:cacheprovider tests/test_profiles.py -k cuda
+	GAPKIT_DEVICE=cuda $(GPU_TESTS) -k "cuda and not deterministic"
 	GAPKIT_DEVICE=cuda GAPKIT_PROFILE=full $(PY) benchmarks/bench_book.py
+	GAPKIT_DEVICE=cuda $(GPU_TESTS) -k "cuda and deterministic"
 
 gpu-carry: $(STAMP)
 	$(PY) benchmarks/gpu/carry.py
