@@ -41,7 +41,7 @@ def profile(steps: int = 20) -> None:
         raise ValueError(f"profile at least 2 steps, got {steps}")
     cuda = device().type == "cuda"
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
-    counts, table = {}, None
+    counts = {}
     for n in (1, steps):
         with profiler(activities=activities) as prof:
             train(TrainConfig(steps=n, eval_every=10_000), use_cache=False, progress=False)
@@ -51,12 +51,12 @@ def profile(steps: int = 20) -> None:
                                                       .startswith("aten::"))
                 for e in events),
             sum("LaunchKernel" in e.name for e in events))  # cudaLaunchKernel and kin
-        table = prof.key_averages()
     per_step = [(a - b) / (steps - 1) for a, b in zip(counts[steps], counts[1], strict=True)]
     print(f"profile: operators_per_step={per_step[0]:.0f}"
           + (f" kernel_launches_per_step={per_step[1]:.0f}" if cuda else ""))
     sort = "self_device_time_total" if cuda else "self_cpu_time_total"
-    print(table.table(sort_by=sort, row_limit=15, max_name_column_width=50))
+    print(prof.key_averages().table(sort_by=sort, row_limit=15,  # the longer run's
+                                    max_name_column_width=50))
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ def test_the_gpu_check_runs_every_page_on_cuda_in_the_full_profile(tmp_path):
     lines = result.stdout.splitlines()
     assert lines.index(steps) < lines.index(check) < lines.index(twice)
     script = (GPU / "check.sh").read_text()
-    assert 'tests/test_profiles.py -k "cuda and not deterministic"' in script
+    assert "profiles=(python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py)" in script
+    assert '"${profiles[@]}" -k "cuda and not deterministic"' in script
     assert '-k "cuda and deterministic" \\\n        || echo' in script  # a report only
     bench = (ROOT / "benchmarks" / "bench_book.py").read_text()
     assert "chapters.convert(ROOT" in bench  # every page of _toc.yml, under nbval

@@ -38,13 +38,14 @@ if [[ -d $carried/paper-features ]]; then
 fi
 
 log=${OUT:+$OUT/gpu-check.log}
+profiles=(python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py)
 {
     command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total \
         --format=csv,noheader
     # every training configuration of the full profile takes one step on the GPU first
-    python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py -k "cuda and not deterministic"
+    "${profiles[@]}" -k "cuda and not deterministic"
     # a run trained twice: the same numbers? (reported; the check goes on either way)
-    python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py -k "cuda and deterministic" \
+    "${profiles[@]}" -k "cuda and deterministic" \
         || echo "deterministic: NO, a run trained twice on this GPU gave other numbers"
     if [[ $timed == yes ]]; then python3 benchmarks/bench_train.py --steps 100 --profile; fi
     python3 benchmarks/bench_book.py ${options[@]+"${options[@]}"}
