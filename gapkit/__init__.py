@@ -6,6 +6,8 @@ Modules, each named for what it holds:
 - ``data``      the book's world of captioned shapes, the paper's embeddings, noise inputs
 - ``models``    open_clip models: the book's small CLIP or any other, random or pretrained
 - ``train``     contrastive training with open_clip's ClipLoss, cached by configuration
+- ``workers``   worker processes that train a sweep's runs side by side
+- ``graphed``   a training step replayed as a CUDA graph on a GPU
 - ``sources``   the paper's embeddings when they can be had, else the book's CLIP, labelled
 - ``metrics``   numbers that describe paired embeddings (the gap and friends)
 - ``io``        embedding files: read in bounded memory, written in shards

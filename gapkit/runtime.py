@@ -8,6 +8,7 @@ one environment variable switches the whole book:
 - ``GAPKIT_PROFILE``: ``quick`` (default: laptop CPU in minutes) or ``full`` (longer runs,
   GPU); ``sizes()`` holds every number the profile decides
 - ``GAPKIT_CACHE``: folder for downloads and trained checkpoints
+- ``GAPKIT_CUDA_GRAPHS``: ``0`` trains eagerly on CUDA, without replaying CUDA graphs
 
 Read elsewhere (see ``book/running.md``): ``GAPKIT_DATA_DIR`` and ``GAPKIT_REQUIRE_DATA`` by
 ``data.paper`` (the paper's files), ``GAPKIT_PRETRAINED`` and ``GAPKIT_PRETRAINED_MODEL`` by
@@ -94,6 +95,16 @@ def device() -> torch.device:
     if requested == "mps" and not torch.backends.mps.is_available():
         raise RuntimeError("GAPKIT_DEVICE='mps' but torch sees no Apple GPU")
     return torch.device(requested)
+
+
+def cuda_graphs() -> bool:
+    """Whether training on CUDA replays its step as a CUDA graph (``gapkit.graphed``): yes,
+    unless ``GAPKIT_CUDA_GRAPHS=0``, which trains eagerly, for comparing the two or for an
+    operator that cannot be captured. Read by the page 'The book's world and its CLIP'."""
+    value = os.environ.get("GAPKIT_CUDA_GRAPHS", "").strip() or "1"
+    if value not in ("0", "1"):
+        raise ValueError(f"GAPKIT_CUDA_GRAPHS={value!r}: use 1 (the default) or 0")
+    return value == "1"
 
 
 def profile() -> str:

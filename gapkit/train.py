@@ -6,7 +6,8 @@ hash of the whole configuration, so chapters that ask for the same run share one
 process per core. Every run trains on one CPU thread, whether alone or beside others, so on
 a CPU its numbers do not depend on the number of cores (the book's small matrices gain
 little from a second thread: 36 ms a step on one, 31 on two). Introduced with the book's
-CLIP; chapters 3 and 4 vary the initialisation and temperature.
+CLIP; chapters 3 and 4 vary the initialisation and temperature. On CUDA a run's step is
+replayed as a CUDA graph (``gapkit.graphed``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import torch
 from open_clip.loss import ClipLoss
 from tqdm.auto import tqdm
 
-from gapkit import geometry, metrics, models, runtime, workers
+from gapkit import geometry, graphed, metrics, models, runtime, workers
 from gapkit.data import World
 from gapkit.data.world import ATTRIBUTES
 
@@ -200,10 +201,11 @@ def train_all(configs: Mapping[K, TrainConfig]) -> dict[K, Run]:
     The uncached runs train side by side in worker processes, one per core (on a GPU also
     no more than one per 2 GiB of its memory, since each worker holds a CUDA context), each
     on one CPU thread as ``train`` would run it alone, so on a CPU the results are the same
-    either way. The book's CLIP is so small that a GPU likely spends most of a step waiting
-    for its kernels to be launched (on an H200 a step seemed to take about as long as on
-    one CPU thread: ``benchmarks/README.md``); runs side by side are meant to fill those
-    waits, which nobody has measured yet.
+    either way. The book's CLIP is so small that a GPU likely spends most of an eager step
+    waiting for its kernels to be launched (on an H200 a step seemed to take about as long
+    as on one CPU thread: ``benchmarks/README.md``), so on CUDA each run replays its step
+    as a CUDA graph after a few eager ones (``gapkit.graphed``). Neither that nor runs side
+    by side sharing a GPU has been timed there yet.
     Fine-tunes train after their start is in the cache.
     The workers stay for the page's next sweep (``gapkit.workers``). They are started with
     ``spawn``, so a script (not a notebook) that calls this needs the usual
@@ -380,14 +382,19 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
     if config.init == "amended":
         amend(model, evaluate.seen.images, tokens[caption_of[evaluate.seen.combos]])
 
-    # fused: one kernel for all parameters; the loop version cost a sixth of each step
-    optimizer = torch.optim.AdamW(_parameter_groups(model, config.weight_decay),
-                                  lr=config.lr, fused=True)
+    # fused: one kernel for all parameters; the loop version cost a sixth of each step.
+    # A step replayed as a CUDA graph needs a capturable optimizer and a learning rate that
+    # the schedule writes into: a tensor in each group.
+    replays = graphed.replays(device)
+    groups = _parameter_groups(model, config.weight_decay)
+    for group in groups if replays else ():
+        group["lr"] = torch.tensor(config.lr, device=device)
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, fused=True, capturable=replays)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(config))
     loss_fn = ClipLoss()
     history: dict[str, list[float]] = {}
 
-    def batch_for(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def inputs_for(step: int) -> tuple[torch.Tensor, ...]:
         # A pure function of (seed, step); each batch holds distinct captions, so no
         # caption is ever its own negative.
         seed = _batch_seed(config.seed, step)
@@ -395,16 +402,20 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
         batch = world.batch(train_combos[order[: config.batch_size]], seed=seed)
         if config.views:  # the same scenes drawn a second time
             twins = world.batch(batch.combos, seed=seed + 1).images
-            return transform(batch.images.to(device)), transform(twins.to(device))
-        captions = caption_of[mismatched(batch.combos, config.mismatch, seed)]
-        return transform(batch.images.to(device)), tokens[captions].to(device)
+            second = transform(twins.to(device))
+        else:
+            captions = caption_of[mismatched(batch.combos, config.mismatch, seed)]
+            second = tokens[captions].to(device)
+        inputs = (transform(batch.images.to(device)), second)
+        if config.swap:  # the pairs whose two embeddings trade places
+            chosen = torch.rand(config.batch_size, generator=torch.Generator().manual_seed(
+                seed + 2)).lt(config.swap)[:, None]
+            inputs += (chosen.to(device),)
+        return inputs
 
-    def loss_of(step: int, pixels, text) -> torch.Tensor:
-        first, second, scale = model(pixels, text)
-        if config.swap:  # chosen pairs trade their two embeddings
-            chosen = torch.rand(len(first), generator=torch.Generator().manual_seed(
-                _batch_seed(config.seed, step) + 2)).lt(config.swap)[:, None]
-            chosen = chosen.to(first.device)
+    def loss_of(pixels, second, chosen=None) -> torch.Tensor:
+        first, second, scale = model(pixels, second)
+        if chosen is not None:
             first, second = (torch.where(chosen, second, first),
                              torch.where(chosen, first, second))
         loss = loss_fn(first, second, scale)
@@ -415,6 +426,15 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
                                                + uniformity_loss(second)) / 2
         return loss
 
+    def one_step(*inputs) -> torch.Tensor:  # in place, with nothing that waits for a GPU
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_of(*inputs)
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
+        return loss
+
     def record(step: int, loss: float) -> None:
         row = {"step": step, "loss": loss, "temperature": 1 / model.logit_scale.exp().item(),
                **evaluate(model)}
@@ -422,29 +442,26 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
             history.setdefault(key, []).append(float(value))
 
     with torch.no_grad():
-        record(0, loss_of(1, *batch_for(1)).item())
+        record(0, loss_of(*inputs_for(1)).item())
+    take_step = graphed.GraphedStep(one_step, device)  # replayed as a CUDA graph on CUDA
     data_seconds = 0.0
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc="training",
                      leave=False):
         tic = time.perf_counter()
-        pixels, text = batch_for(step)
+        inputs = inputs_for(step)
         data_seconds += time.perf_counter() - tic
 
-        loss = loss_of(step, pixels, text)
+        loss = take_step(*inputs)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss.item()} at step {step}: lower "
                                      f"the learning rate (now {config.lr}) or raise the "
                                      "temperature")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
         schedule.step()
-        with torch.no_grad():
-            model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
         if config.temperature_to is not None:
             set_temperature(step)
         if step % config.eval_every == 0 or step == config.steps:
             record(step, loss.item())
+    optimizer.zero_grad(set_to_none=True)  # on CUDA the gradients hold the graph's memory
     model.eval()
     return Run(model, config, history, seconds=time.perf_counter() - started,
                data_seconds=data_seconds)

@@ -24,13 +24,15 @@ def test_the_gpu_check_runs_every_page_on_cuda_in_the_full_profile(tmp_path):
     (check,) = [line for line in result.stdout.splitlines() if "bench_book" in line]
     assert "GAPKIT_DEVICE=cuda GAPKIT_PROFILE=full" in check
     steps, twice = [line for line in result.stdout.splitlines() if "-k \"cuda" in line]
-    assert "GAPKIT_DEVICE=cuda" in steps and "tests/test_profiles.py" in steps
+    assert "GAPKIT_DEVICE=cuda" in steps
+    assert "tests/test_profiles.py tests/test_graphed.py" in steps  # and the CUDA graphs
     assert '-k "cuda and not deterministic"' in steps  # stops the check if it fails
     assert '-k "cuda and deterministic"' in twice  # after the pages
     lines = result.stdout.splitlines()
     assert lines.index(steps) < lines.index(check) < lines.index(twice)
     script = (GPU / "check.sh").read_text()
-    assert "profiles=(python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py)" in script
+    assert ("profiles=(python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py "
+            "tests/test_graphed.py)") in script
     assert '"${profiles[@]}" -k "cuda and not deterministic"' in script
     assert '-k "cuda and deterministic" \\\n        || echo' in script  # a report only
     bench = (ROOT / "benchmarks" / "bench_book.py").read_text()

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from gapkit import cone, data, metrics, models, runtime
+from gapkit import cone, data, graphed, metrics, models, runtime
 from gapkit.data import World
 from gapkit.train import COLD, TrainConfig, experiment, fine_tune, train
 
@@ -180,6 +180,37 @@ def test_full_training_configurations_each_take_one_step(full, device, monkeypat
     # and chapter 4's learned temperature, which starts from where its start ended
     tuned = fine_tune(one_step(experiment(seed=full.seeds[-1])), None)  # one more seed
     assert train(one_step(tuned), progress=False).history["step"][-1] == 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="no CUDA device: CUDA graphs exist only there; the GPU check runs this")
+def test_full_training_configurations_replay_as_cuda_graphs_with_the_eager_numbers(
+        full, monkeypatch):
+    # Past the eager warm-up each kind of run is captured and replayed (gapkit.graphed),
+    # with the numbers of the same run trained eagerly (GAPKIT_CUDA_GRAPHS=0).
+    monkeypatch.setenv("GAPKIT_DEVICE", "cuda")
+    made = []
+
+    class Recorded(graphed.GraphedStep):
+        def __init__(self, *args):
+            super().__init__(*args)
+            made.append(self)
+
+    monkeypatch.setattr(graphed, "GraphedStep", Recorded)
+    steps = graphed.WARMUP + 3
+    configs = {kind(c): c for c in full_training_configs(full) if c.seed == 0}
+    for config in configs.values():
+        config = dataclasses.replace(one_step(config), steps=steps, warmup=2, batch_size=32,
+                                     eval_every=steps, eval_images=64)
+        monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "0")
+        eager = train(config, use_cache=False, progress=False)
+        monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "1")
+        replayed = train(config, use_cache=False, progress=False)
+        assert made[-1].graphed and not made[-2].graphed, config
+        for name in ("loss", "temperature", "gap"):
+            assert replayed.history[name] == pytest.approx(eager.history[name], rel=1e-4)
+        torch.testing.assert_close(replayed.model.state_dict(), eager.model.state_dict(),
+                                   rtol=1e-4, atol=1e-5, msg=str(config))
 
 
 @pytest.mark.parametrize("device", DEVICES)

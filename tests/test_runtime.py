@@ -89,6 +89,16 @@ def test_profile(monkeypatch):
         runtime.profile()
 
 
+def test_cuda_graphs_are_on_unless_the_variable_says_0(monkeypatch):
+    monkeypatch.delenv("GAPKIT_CUDA_GRAPHS", raising=False)
+    assert runtime.cuda_graphs()
+    monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "0")
+    assert not runtime.cuda_graphs()
+    monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "off")
+    with pytest.raises(ValueError, match="GAPKIT_CUDA_GRAPHS='off'"):
+        runtime.cuda_graphs()
+
+
 def test_cache_dir_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("GAPKIT_CACHE", str(tmp_path / "a" / "b"))
     path = runtime.cache_dir()

@@ -38,11 +38,12 @@ if [[ -d $carried/paper-features ]]; then
 fi
 
 log=${OUT:+$OUT/gpu-check.log}
-profiles=(python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py)
+profiles=(python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py tests/test_graphed.py)
 {
     command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total \
         --format=csv,noheader
-    # every training configuration of the full profile takes one step on the GPU first
+    # every training configuration of the full profile takes one step on the GPU first, and
+    # is replayed as a CUDA graph with the numbers of its eager run
     "${profiles[@]}" -k "cuda and not deterministic"
     # a run trained twice: the same numbers? (reported; the check goes on either way)
     "${profiles[@]}" -k "cuda and deterministic" \

@@ -1,0 +1,91 @@
+"""A training step replayed as a CUDA graph: its kernels launched at once, not one by one.
+
+A step of the book's CLIP calls about 740 operators, each far too small to keep a GPU busy,
+so in eager mode a GPU likely waits on the CPU launching them (``benchmarks/README.md``). A CUDA
+graph records those launches once and replays them with one call. ``GraphedStep(step)``
+wraps a function that does one whole step in place (zero the gradients, forward, backward,
+optimizer step) and returns its loss. On CUDA it runs the first ``WARMUP`` calls eagerly on
+a side stream, as capture requires, captures the next and replays it from then on, copying
+each call's inputs into the tensors the graph reads. Elsewhere, or with
+``GAPKIT_CUDA_GRAPHS=0``, it only calls ``step``. A step that cannot be captured raises
+an error that names that variable.
+
+What a captured step may not do (torch's "CUDA Graphs" notes): wait for the GPU
+(``.item()``, ``bool(tensor)``, a copy to the CPU), make its inputs on the CPU inside it, or
+change a tensor its graph reads by replacing it instead of writing into it. So the step's
+inputs come as arguments, a learning-rate schedule writes into a tensor learning rate, and
+an optimizer must be ``capturable``. A replay launches the eager step's kernels, so it
+should give the eager numbers; the GPU check tests that for every kind of run
+(``tests/test_profiles.py``), but has not yet been run with it. Used by ``gapkit.train``
+(the page 'The book's world and its CLIP').
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import torch
+
+from gapkit import runtime
+
+WARMUP = 3  # eager steps before capture: optimizer state, cuBLAS workspaces, allocations
+
+
+def replays(device: torch.device) -> bool:
+    """Whether a training step on ``device`` is replayed as a CUDA graph: on CUDA, unless
+    ``GAPKIT_CUDA_GRAPHS=0``. Then its optimizer must be capturable and its learning rate a
+    tensor (the page 'The book's world and its CLIP' trains so)."""
+    return device.type == "cuda" and runtime.cuda_graphs()
+
+
+class GraphedStep:
+    """``step(*inputs)`` replayed as a CUDA graph after ``WARMUP`` eager calls where
+    ``replays(device)``; elsewhere the plain call. ``graphed`` tells whether the graph has
+    been captured. Trains the book's CLIP (the page 'The book's world and its CLIP')."""
+
+    def __init__(self, step: Callable[..., torch.Tensor], device: torch.device):
+        self.step, self.calls, self.graph = step, 0, None
+        self.enabled = replays(device)
+
+    @property
+    def graphed(self) -> bool:
+        return self.graph is not None
+
+    def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        if self.graph is not None:
+            for static, value in zip(self.inputs, inputs, strict=True):
+                static.copy_(value)
+            self.graph.replay()
+            return self.loss
+        if not self.enabled:
+            return self.step(*inputs)
+        if self.calls <= WARMUP:
+            return self._on_side_stream(inputs)
+        return self._capture(inputs)
+
+    def _on_side_stream(self, inputs) -> torch.Tensor:
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side), warnings.catch_warnings():
+            # the optimizer is capturable for the capture to come, not for these steps
+            warnings.filterwarnings("ignore", "This instance was constructed with capturable")
+            loss = self.step(*inputs)
+        torch.cuda.current_stream().wait_stream(side)
+        return loss
+
+    def _capture(self, inputs) -> torch.Tensor:
+        self.inputs = [value.clone() for value in inputs]
+        graph = torch.cuda.CUDAGraph()
+        try:  # capture records the step's kernels; it runs none of them
+            with torch.cuda.graph(graph):
+                self.loss = self.step(*self.inputs)
+        except Exception as error:  # an operator that waits for the GPU, say
+            # No going on eagerly: a failed capture may leave the stream and the memory
+            # pool in no state to trust.
+            raise RuntimeError("the training step could not be captured as a CUDA graph; "
+                               "GAPKIT_CUDA_GRAPHS=0 trains without one") from error
+        self.graph = graph
+        graph.replay()
+        return self.loss

@@ -1,0 +1,95 @@
+"""A training step replayed as a CUDA graph (``gapkit.graphed``): the plain call elsewhere,
+and on CUDA the same numbers as the eager step. The CUDA cases run in the GPU check
+(``benchmarks/gpu/check.sh``); tests/test_profiles.py replays every full configuration."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from gapkit import graphed
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
+                                reason="no CUDA device: the GPU check runs this")
+
+
+def toy_training(device: torch.device, steps: int):
+    """A linear model trained with a fused, capturable AdamW whose learning rate a schedule
+    doubles every step, on inputs that differ every step: a replay that read stale inputs
+    or a stale learning rate would end elsewhere."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(8, 1).to(device)
+    replays = graphed.replays(device)  # as gapkit.train builds its optimizer
+    lr = torch.tensor(1e-3, device=device) if replays else 1e-3
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, fused=True, capturable=replays)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 2.0 ** step)
+
+    def one_step(x, y):
+        optimizer.zero_grad(set_to_none=True)
+        loss = (model(x) - y).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    step = graphed.GraphedStep(one_step, device)
+    inputs = torch.randn(steps, 16, 8, generator=torch.Generator().manual_seed(1))
+    losses = []
+    for x in inputs:
+        losses.append(step(x.to(device), x.sum(dim=1, keepdim=True).to(device)).item())
+        schedule.step()
+    return step, losses, [p.detach().cpu() for p in model.parameters()]
+
+
+def test_only_cuda_replays_and_the_variable_turns_it_off(monkeypatch):
+    monkeypatch.delenv("GAPKIT_CUDA_GRAPHS", raising=False)
+    assert graphed.replays(torch.device("cuda", 0))
+    assert not graphed.replays(torch.device("cpu"))
+    assert not graphed.replays(torch.device("mps"))
+    monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "0")
+    assert not graphed.replays(torch.device("cuda", 0))
+
+
+def test_off_cuda_the_step_is_only_called(monkeypatch):
+    monkeypatch.delenv("GAPKIT_CUDA_GRAPHS", raising=False)
+    step, losses, _ = toy_training(torch.device("cpu"), graphed.WARMUP + 3)
+    assert not step.graphed and not step.enabled and step.calls == graphed.WARMUP + 3
+    _, again, _ = toy_training(torch.device("cpu"), graphed.WARMUP + 3)
+    assert losses == again and losses[-1] < losses[0]  # it trains
+
+
+@needs_cuda
+def test_cuda_a_replayed_step_computes_what_the_eager_step_computes(monkeypatch):
+    steps = graphed.WARMUP + 5
+    monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "0")
+    eager, eager_losses, eager_weights = toy_training(torch.device("cuda"), steps)
+    monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "1")
+    replayed, losses, weights = toy_training(torch.device("cuda"), steps)
+    assert replayed.graphed and not eager.graphed
+    torch.testing.assert_close(losses, eager_losses)
+    torch.testing.assert_close(weights, eager_weights)
+
+
+# In a process of its own, so that a failed capture cannot touch the other CUDA tests.
+CANNOT_BE_CAPTURED = """
+import torch
+from gapkit import graphed
+weight = torch.zeros(1, device="cuda")
+def waits_for_the_gpu(x):  # .item() waits for the GPU: no capture allows it
+    return weight.add_(x.sum()) if weight.item() < 1e9 else weight
+step = graphed.GraphedStep(waits_for_the_gpu, torch.device("cuda"))
+for _ in range(graphed.WARMUP):
+    step(torch.ones(2, device="cuda"))
+print("eager", weight.item())
+step(torch.ones(2, device="cuda"))
+"""
+
+
+@needs_cuda
+def test_cuda_a_step_that_cannot_be_captured_names_the_way_out(monkeypatch):
+    monkeypatch.delenv("GAPKIT_CUDA_GRAPHS", raising=False)
+    done = subprocess.run([sys.executable, "-c", CANNOT_BE_CAPTURED], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode != 0 and f"eager {2.0 * graphed.WARMUP}" in done.stdout
+    assert "could not be captured as a CUDA graph" in done.stderr
+    assert "GAPKIT_CUDA_GRAPHS=0" in done.stderr
