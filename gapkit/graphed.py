@@ -22,6 +22,7 @@ should give the eager numbers; the GPU check tests that for every kind of run
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 
@@ -34,18 +35,21 @@ WARMUP = 3  # eager steps before capture: optimizer state, cuBLAS workspaces, al
 
 def replays(device: torch.device) -> bool:
     """Whether a training step on ``device`` is replayed as a CUDA graph: on CUDA, unless
-    ``GAPKIT_CUDA_GRAPHS=0``. Then its optimizer must be capturable and its learning rate a
-    tensor (the page 'The book's world and its CLIP' trains so)."""
+    ``GAPKIT_CUDA_GRAPHS=0``. On CUDA the page 'The book's world and its CLIP' trains with a
+    capturable optimizer and a tensor learning rate either way, so that the two ways
+    launch the same kernels."""
     return device.type == "cuda" and runtime.cuda_graphs()
 
 
 class GraphedStep:
     """``step(*inputs)`` replayed as a CUDA graph after ``WARMUP`` eager calls where
     ``replays(device)``; elsewhere the plain call. ``graphed`` tells whether the graph has
-    been captured. Trains the book's CLIP (the page 'The book's world and its CLIP')."""
+    been captured. A replay returns the same loss tensor each time, written over by the
+    next: read it before the next call. Trains the book's CLIP (the page 'The book's world
+    and its CLIP')."""
 
     def __init__(self, step: Callable[..., torch.Tensor], device: torch.device):
-        self.step, self.calls, self.graph = step, 0, None
+        self.step, self.device, self.calls, self.graph = step, device, 0, None
         self.enabled = replays(device)
 
     @property
@@ -54,38 +58,49 @@ class GraphedStep:
 
     def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
         self.calls += 1
-        if self.graph is not None:
-            for static, value in zip(self.inputs, inputs, strict=True):
-                static.copy_(value)
-            self.graph.replay()
-            return self.loss
-        if not self.enabled:
+        if self.device.type != "cuda":
             return self.step(*inputs)
-        if self.calls <= WARMUP:
-            return self._on_side_stream(inputs)
-        return self._capture(inputs)
-
-    def _on_side_stream(self, inputs) -> torch.Tensor:
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side), warnings.catch_warnings():
-            # the optimizer is capturable for the capture to come, not for these steps
+        with torch.cuda.device(self.device), warnings.catch_warnings():
+            # Eager steps of a capturable optimizer warn that it was made for capture.
             warnings.filterwarnings("ignore", "This instance was constructed with capturable")
-            loss = self.step(*inputs)
-        torch.cuda.current_stream().wait_stream(side)
-        return loss
+            if self.graph is not None:
+                for static, value in zip(self.inputs, inputs, strict=True):
+                    static.copy_(value)
+                self.graph.replay()
+                return self.loss
+            if not self.enabled:
+                return self.step(*inputs)
+            side = _side_stream(self.device)
+            side.wait_stream(torch.cuda.current_stream())
+            if self.calls <= WARMUP:
+                with torch.cuda.stream(side):
+                    loss = self.step(*inputs)
+                torch.cuda.current_stream().wait_stream(side)
+                return loss
+            return self._capture(inputs, side)
 
-    def _capture(self, inputs) -> torch.Tensor:
+    def _capture(self, inputs, side: torch.cuda.Stream) -> torch.Tensor:
         self.inputs = [value.clone() for value in inputs]
         graph = torch.cuda.CUDAGraph()
-        try:  # capture records the step's kernels; it runs none of them
-            with torch.cuda.graph(graph):
-                self.loss = self.step(*self.inputs)
-        except Exception as error:  # an operator that waits for the GPU, say
-            # No going on eagerly: a failed capture may leave the stream and the memory
-            # pool in no state to trust.
-            raise RuntimeError("the training step could not be captured as a CUDA graph; "
-                               "GAPKIT_CUDA_GRAPHS=0 trains without one") from error
+        # The outer context gives the stream back even if the capture fails at its end.
+        with torch.cuda.stream(torch.cuda.current_stream()):
+            try:  # capture records the step's kernels; it runs none of them
+                with torch.cuda.graph(graph, stream=side):
+                    self.loss = self.step(*self.inputs)
+            except Exception as error:  # an operator that waits for the GPU, say
+                # No going on eagerly: a failed capture may leave the memory pool in no
+                # state to trust.
+                raise RuntimeError(
+                    "the training step could not be captured as a CUDA graph; restart the "
+                    "process (in a notebook, its kernel) with GAPKIT_CUDA_GRAPHS=0 to "
+                    "train without one") from error
         self.graph = graph
         graph.replay()
         return self.loss
+
+
+@functools.cache
+def _side_stream(device: torch.device) -> torch.cuda.Stream:
+    # One per device for the whole process: cuBLAS keeps a workspace for every stream it
+    # has run on, and a worker trains many runs.
+    return torch.cuda.Stream(device=device)

@@ -384,12 +384,13 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
 
     # fused: one kernel for all parameters; the loop version cost a sixth of each step.
     # A step replayed as a CUDA graph needs a capturable optimizer and a learning rate that
-    # the schedule writes into: a tensor in each group.
-    replays = graphed.replays(device)
+    # the schedule writes into, a tensor in each group: on CUDA with or without the graph,
+    # so that both launch the same kernels.
+    cuda = device.type == "cuda"
     groups = _parameter_groups(model, config.weight_decay)
-    for group in groups if replays else ():
+    for group in groups if cuda else ():
         group["lr"] = torch.tensor(config.lr, device=device)
-    optimizer = torch.optim.AdamW(groups, lr=config.lr, fused=True, capturable=replays)
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, fused=True, capturable=cuda)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(config))
     loss_fn = ClipLoss()
     history: dict[str, list[float]] = {}
@@ -461,7 +462,7 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
             set_temperature(step)
         if step % config.eval_every == 0 or step == config.steps:
             record(step, loss.item())
-    optimizer.zero_grad(set_to_none=True)  # on CUDA the gradients hold the graph's memory
+    optimizer.zero_grad(set_to_none=True)  # on CUDA they lie in the graph's memory pool
     model.eval()
     return Run(model, config, history, seconds=time.perf_counter() - started,
                data_seconds=data_seconds)

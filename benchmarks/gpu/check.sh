@@ -45,9 +45,10 @@ profiles=(python3 -m pytest -q -p no:cacheprovider tests/test_profiles.py tests/
     # every training configuration of the full profile takes one step on the GPU first, and
     # is replayed as a CUDA graph with the numbers of its eager run
     "${profiles[@]}" -k "cuda and not deterministic"
-    # a run trained twice: the same numbers? (reported; the check goes on either way)
+    # a run trained twice, and one replayed against its eager twin: the same numbers?
+    # (reported; the check goes on either way)
     "${profiles[@]}" -k "cuda and deterministic" \
-        || echo "deterministic: NO, a run trained twice on this GPU gave other numbers"
+        || echo "deterministic: NO, a run trained twice, or replayed, gave other numbers (above)"
     if [[ $timed == yes ]]; then  # the eager step, profiled, then replayed as a CUDA graph
         GAPKIT_CUDA_GRAPHS=0 python3 benchmarks/bench_train.py --steps 100 --profile
         python3 benchmarks/bench_train.py --steps 100
