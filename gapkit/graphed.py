@@ -64,8 +64,7 @@ class GraphedStep:
             # Eager steps of a capturable optimizer warn that it was made for capture.
             warnings.filterwarnings("ignore", "This instance was constructed with capturable")
             if self.graph is not None:
-                for static, value in zip(self.inputs, inputs, strict=True):
-                    static.copy_(value)
+                _copy_into(self.inputs, inputs)
                 self.graph.replay()
                 return self.loss
             if not self.enabled:
@@ -97,6 +96,16 @@ class GraphedStep:
         self.graph = graph
         graph.replay()
         return self.loss
+
+
+def _copy_into(statics: list[torch.Tensor], values: tuple[torch.Tensor, ...]) -> None:
+    # copy_ would broadcast a smaller batch into the captured one without a word
+    for static, value in zip(statics, values, strict=True):
+        if value.shape != static.shape or value.dtype != static.dtype:
+            raise ValueError(f"a replayed step takes inputs shaped as when it was captured: "
+                             f"got {tuple(value.shape)} {value.dtype} for "
+                             f"{tuple(static.shape)} {static.dtype}")
+        static.copy_(value)
 
 
 @functools.cache

@@ -58,6 +58,18 @@ def test_off_cuda_the_step_is_only_called(monkeypatch):
     assert losses == again and losses[-1] < losses[0]  # it trains
 
 
+def test_a_replay_takes_only_inputs_shaped_as_the_captured_ones():
+    static = [torch.zeros(4, 3), torch.zeros(4, dtype=torch.long)]
+    graphed._copy_into(static, (torch.ones(4, 3), torch.arange(4)))
+    assert static[0].sum() == 12 and static[1].tolist() == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match=r"got \(1, 3\) torch.float32 for \(4, 3\)"):
+        graphed._copy_into(static, (torch.ones(1, 3), torch.arange(4)))  # would broadcast
+    with pytest.raises(ValueError, match="torch.int32 for"):
+        graphed._copy_into(static, (torch.ones(4, 3), torch.arange(4, dtype=torch.int32)))
+    with pytest.raises(ValueError):  # one input short
+        graphed._copy_into(static, (torch.ones(4, 3),))
+
+
 @needs_cuda
 def test_cuda_a_replayed_step_computes_what_the_eager_step_computes(monkeypatch):
     steps = graphed.WARMUP + 5
