@@ -1,8 +1,10 @@
-"""Shared fixtures: a figure backend without a screen, and the paper's files served on
-loopback (``served``, ``dead_url``)."""
+"""Shared fixtures: a figure backend without a screen, the paper's files served on
+loopback (``served``, ``dead_url``), and CUDA graphs where they can be tested
+(``cuda_graphs``)."""
 
 import hashlib
 import http.server
+import os
 import socket
 import threading
 from pathlib import Path
@@ -10,12 +12,24 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+import torch
 
 from gapkit.data import paper
 
 matplotlib.use("Agg")  # tests draw figures without a screen
 
 ARRAY = np.random.default_rng(0).normal(size=(2, 5, 4)).astype(np.float32)
+
+
+@pytest.fixture
+def cuda_graphs():
+    """For the tests of steps replayed as CUDA graphs: skipped without CUDA, and where the
+    environment asks for eager training (``GAPKIT_CUDA_GRAPHS=0``), so that the GPU check
+    can still run the pages eagerly if the graphs fail there."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device: CUDA graphs exist only there; the GPU check runs this")
+    if os.environ.get("GAPKIT_CUDA_GRAPHS", "").strip() == "0":
+        pytest.skip("GAPKIT_CUDA_GRAPHS=0: training is eager")
 
 
 @pytest.fixture

@@ -10,9 +10,6 @@ import torch
 
 from gapkit import graphed
 
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
-                                reason="no CUDA device: the GPU check runs this")
-
 
 def toy_training(device: torch.device, steps: int):
     """A linear model trained with a fused, capturable AdamW whose learning rate a schedule
@@ -70,8 +67,8 @@ def test_a_replay_takes_only_inputs_shaped_as_the_captured_ones():
         graphed._copy_into(static, (torch.ones(4, 3),))
 
 
-@needs_cuda
-def test_cuda_a_replayed_step_computes_what_the_eager_step_computes(monkeypatch):
+def test_cuda_a_replayed_step_computes_what_the_eager_step_computes(cuda_graphs,
+                                                                   monkeypatch):
     steps = graphed.WARMUP + 5
     monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "0")
     eager, eager_losses, eager_weights = toy_training(torch.device("cuda"), steps)
@@ -99,8 +96,7 @@ step(torch.ones(2, device="cuda"))
 """
 
 
-@needs_cuda
-def test_cuda_a_step_that_cannot_be_captured_names_the_way_out(monkeypatch):
+def test_cuda_a_step_that_cannot_be_captured_names_the_way_out(cuda_graphs, monkeypatch):
     monkeypatch.delenv("GAPKIT_CUDA_GRAPHS", raising=False)
     done = subprocess.run([sys.executable, "-c", CANNOT_BE_CAPTURED], capture_output=True,
                           text=True, timeout=120)

@@ -182,10 +182,8 @@ def test_full_training_configurations_each_take_one_step(full, device, monkeypat
     assert train(one_step(tuned), progress=False).history["step"][-1] == 1
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(),
-                    reason="no CUDA device: CUDA graphs exist only there; the GPU check runs this")
 def test_full_training_configurations_replay_as_cuda_graphs_with_the_eager_numbers(
-        full, monkeypatch):
+        cuda_graphs, full, monkeypatch):
     # Past the eager warm-up each kind of run is captured and replayed (gapkit.graphed),
     # with the numbers of the same run trained eagerly (GAPKIT_CUDA_GRAPHS=0).
     monkeypatch.setenv("GAPKIT_DEVICE", "cuda")
@@ -228,10 +226,8 @@ def test_deterministic_a_run_trained_twice_gives_the_same_numbers(full, device,
     assert_same_run(first, second)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(),
-                    reason="no CUDA device: CUDA graphs exist only there; the GPU check runs this")
 def test_deterministic_on_cuda_a_replayed_run_gives_the_eager_numbers_bit_for_bit(
-        full, monkeypatch):
+        cuda_graphs, full, monkeypatch):
     # A replay launches the eager step's kernels (gapkit.graphed): the same numbers to the
     # last bit, unless a library picks other kernels inside a capture. A report, as above.
     monkeypatch.setenv("GAPKIT_DEVICE", "cuda")
