@@ -19,7 +19,8 @@ on a GPU, how many kernels it launches: where a step of this small model may wai
 launches, the first thing to read (``GAPKIT_DEVICE`` picks the device). On CUDA the steps
 after the third are replayed as a CUDA graph (``gapkit.graphed``), which the profile's
 counts mix in: profile with ``GAPKIT_CUDA_GRAPHS=0`` to count the eager step's, and time
-both ways to compare them.
+both ways to compare them. A run's milliseconds a step then include its three eager steps
+and the capture.
 """
 
 import argparse
@@ -29,7 +30,7 @@ import time
 
 import torch
 
-from gapkit.graphed import replays
+from gapkit.graphed import replayed_on
 from gapkit.runtime import cores, device
 from gapkit.train import TrainConfig, train, train_all
 
@@ -83,7 +84,7 @@ def main() -> None:
     per_step = sum(r.seconds for r in runs.values()) / len(runs) / config.steps
     name = f" ({torch.cuda.get_device_name()})" if device().type == "cuda" else ""
     print(f"cores={os.cpu_count()} threads_per_run=1 device={device()}{name} "
-          f"cuda_graphs={replays(device())} steps={config.steps} batch={config.batch_size}")
+          f"cuda_graphs={replayed_on(device())} steps={config.steps} batch={config.batch_size}")
     print(f"side by side: runs={cores()} seconds={side_by_side:.1f} "
           f"samples_per_s={cores() * samples / side_by_side:.0f} "
           f"ms_per_step={1000 * per_step:.1f}")

@@ -1,14 +1,14 @@
-"""A training step replayed as a CUDA graph: its kernels launched at once, not one by one.
+"""A training step replayed as a CUDA graph: its kernels launched with one call, not one by one.
 
 A step of the book's CLIP calls about 740 operators, each far too small to keep a GPU busy,
-so in eager mode a GPU likely waits on the CPU launching them (``benchmarks/README.md``). A CUDA
-graph records those launches once and replays them with one call. ``GraphedStep(step)``
+so in eager mode a GPU likely waits on the CPU launching them (``benchmarks/README.md``). A
+CUDA graph records those launches once and replays them with one call. ``GraphedStep(step)``
 wraps a function that does one whole step in place (zero the gradients, forward, backward,
-optimizer step) and returns its loss. On CUDA it runs the first ``WARMUP`` calls eagerly on
-a side stream, as capture requires, captures the next and replays it from then on, copying
-each call's inputs into the tensors the graph reads. Elsewhere, or with
-``GAPKIT_CUDA_GRAPHS=0``, it only calls ``step``. A step that cannot be captured raises
-an error that names that variable.
+optimizer step) and returns its loss. On CUDA it runs the first ``EAGER_STEPS`` calls
+eagerly on a side stream, as capture requires, captures the next and replays it from then
+on, copying each call's inputs into the tensors the graph reads. Elsewhere, or with
+``GAPKIT_CUDA_GRAPHS=0``, it only calls ``step``. A step that cannot be captured raises an
+error that names that variable.
 
 What a captured step may not do (torch's "CUDA Graphs" notes): wait for the GPU
 (``.item()``, ``bool(tensor)``, a copy to the CPU), make its inputs on the CPU inside it, or
@@ -30,30 +30,31 @@ import torch
 
 from gapkit import runtime
 
-WARMUP = 3  # eager steps before capture: optimizer state, cuBLAS workspaces, allocations
+EAGER_STEPS = 3  # eager steps before capture: optimizer state, cuBLAS workspaces, allocations
 
 
-def replays(device: torch.device) -> bool:
+def replayed_on(device: torch.device) -> bool:
     """Whether a training step on ``device`` is replayed as a CUDA graph: on CUDA, unless
     ``GAPKIT_CUDA_GRAPHS=0``. On CUDA the page 'The book's world and its CLIP' trains with a
     capturable optimizer and a tensor learning rate either way, so that the two ways
-    launch the same kernels."""
+    should launch the same kernels."""
     return device.type == "cuda" and runtime.cuda_graphs()
 
 
 class GraphedStep:
-    """``step(*inputs)`` replayed as a CUDA graph after ``WARMUP`` eager calls where
-    ``replays(device)``; elsewhere the plain call. ``graphed`` tells whether the graph has
-    been captured. A replay returns the same loss tensor each time, written over by the
+    """``step(*inputs)`` replayed as a CUDA graph after ``EAGER_STEPS`` eager calls where
+    ``replayed_on(device)``; elsewhere the plain call. ``captured`` tells whether it has
+    been captured yet. A replay returns the same loss tensor each time, written over by the
     next: read it before the next call. Trains the book's CLIP (the page 'The book's world
     and its CLIP')."""
 
     def __init__(self, step: Callable[..., torch.Tensor], device: torch.device):
-        self.step, self.device, self.calls, self.graph = step, device, 0, None
-        self.enabled = replays(device)
+        self.step, self.device, self.calls = step, device, 0
+        self.enabled = replayed_on(device)
+        self.graph = self.inputs = self.loss = None  # once captured: what a replay reads
 
     @property
-    def graphed(self) -> bool:
+    def captured(self) -> bool:
         return self.graph is not None
 
     def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
@@ -71,7 +72,7 @@ class GraphedStep:
                 return self.step(*inputs)
             side = _side_stream(self.device)
             side.wait_stream(torch.cuda.current_stream())
-            if self.calls <= WARMUP:
+            if self.calls <= EAGER_STEPS:
                 with torch.cuda.stream(side):
                     loss = self.step(*inputs)
                 torch.cuda.current_stream().wait_stream(side)

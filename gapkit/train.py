@@ -385,11 +385,12 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
     # fused: one kernel for all parameters; the loop version cost a sixth of each step.
     # A step replayed as a CUDA graph needs a capturable optimizer and a learning rate that
     # the schedule writes into, a tensor in each group: on CUDA with or without the graph,
-    # so that both launch the same kernels.
+    # so that both should launch the same kernels.
     cuda = device.type == "cuda"
     groups = _parameter_groups(model, config.weight_decay)
-    for group in groups if cuda else ():
-        group["lr"] = torch.tensor(config.lr, device=device)
+    if cuda:
+        for group in groups:
+            group["lr"] = torch.tensor(config.lr, device=device)
     optimizer = torch.optim.AdamW(groups, lr=config.lr, fused=True, capturable=cuda)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(config))
     loss_fn = ClipLoss()
@@ -427,7 +428,7 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
                                                + uniformity_loss(second)) / 2
         return loss
 
-    def one_step(*inputs) -> torch.Tensor:  # in place, with nothing that waits for a GPU
+    def step_in_place(*inputs) -> torch.Tensor:  # with nothing that waits for a GPU
         optimizer.zero_grad(set_to_none=True)
         loss = loss_of(*inputs)
         loss.backward()
@@ -444,7 +445,7 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
 
     with torch.no_grad():
         record(0, loss_of(*inputs_for(1)).item())
-    take_step = graphed.GraphedStep(one_step, device)  # replayed as a CUDA graph on CUDA
+    take_step = graphed.GraphedStep(step_in_place, device)  # replayed as a graph on CUDA
     data_seconds = 0.0
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc="training",
                      leave=False):
@@ -453,7 +454,7 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
         data_seconds += time.perf_counter() - tic
 
         loss = take_step(*inputs)
-        if not torch.isfinite(loss):
+        if not torch.isfinite(loss):  # after its update too: the run is thrown away
             raise FloatingPointError(f"the loss became {loss.item()} at step {step}: lower "
                                      f"the learning rate (now {config.lr}) or raise the "
                                      "temperature")

@@ -4,7 +4,6 @@ loopback (``served``, ``dead_url``), and CUDA graphs where they can be tested
 
 import hashlib
 import http.server
-import os
 import socket
 import threading
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from gapkit import runtime
 from gapkit.data import paper
 
 matplotlib.use("Agg")  # tests draw figures without a screen
@@ -28,7 +28,7 @@ def cuda_graphs():
     can still run the pages eagerly if the graphs fail there."""
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device: CUDA graphs exist only there; the GPU check runs this")
-    if os.environ.get("GAPKIT_CUDA_GRAPHS", "").strip() == "0":
+    if not runtime.cuda_graphs():
         pytest.skip("GAPKIT_CUDA_GRAPHS=0: training is eager")
 
 

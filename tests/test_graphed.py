@@ -1,6 +1,7 @@
 """A training step replayed as a CUDA graph (``gapkit.graphed``): the plain call elsewhere,
 and on CUDA the same numbers as the eager step. The CUDA cases run in the GPU check
-(``benchmarks/gpu/check.sh``); tests/test_profiles.py replays every full configuration."""
+(``benchmarks/gpu/check.sh``); tests/test_profiles.py replays every kind of full
+configuration."""
 
 import subprocess
 import sys
@@ -40,19 +41,29 @@ def toy_training(device: torch.device, steps: int):
 
 def test_only_cuda_replays_and_the_variable_turns_it_off(monkeypatch):
     monkeypatch.delenv("GAPKIT_CUDA_GRAPHS", raising=False)
-    assert graphed.replays(torch.device("cuda", 0))
-    assert not graphed.replays(torch.device("cpu"))
-    assert not graphed.replays(torch.device("mps"))
+    assert graphed.replayed_on(torch.device("cuda", 0))
+    assert not graphed.replayed_on(torch.device("cpu"))
+    assert not graphed.replayed_on(torch.device("mps"))
     monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "0")
-    assert not graphed.replays(torch.device("cuda", 0))
+    assert not graphed.replayed_on(torch.device("cuda", 0))
 
 
 def test_off_cuda_the_step_is_only_called(monkeypatch):
     monkeypatch.delenv("GAPKIT_CUDA_GRAPHS", raising=False)
-    step, losses, _ = toy_training(torch.device("cpu"), graphed.WARMUP + 3)
-    assert not step.graphed and not step.enabled and step.calls == graphed.WARMUP + 3
-    _, again, _ = toy_training(torch.device("cpu"), graphed.WARMUP + 3)
-    assert losses == again and losses[-1] < losses[0]  # it trains
+    calls, returned = [], []
+
+    def step(x):
+        calls.append(x)
+        returned.append(x * 2)
+        return returned[-1]
+
+    wrapped = graphed.GraphedStep(step, torch.device("cpu"))
+    for i in range(graphed.EAGER_STEPS + 3):
+        assert wrapped(torch.tensor(float(i))) is returned[-1]  # step's own tensor
+    assert [x.item() for x in calls] == list(range(graphed.EAGER_STEPS + 3))
+    assert not wrapped.captured and not wrapped.enabled
+    _, losses, _ = toy_training(torch.device("cpu"), graphed.EAGER_STEPS + 3)
+    assert losses[-1] < losses[0]  # and the toy trains, so that its CUDA twin tests something
 
 
 def test_a_replay_takes_only_inputs_shaped_as_the_captured_ones():
@@ -69,12 +80,12 @@ def test_a_replay_takes_only_inputs_shaped_as_the_captured_ones():
 
 def test_cuda_a_replayed_step_computes_what_the_eager_step_computes(cuda_graphs,
                                                                    monkeypatch):
-    steps = graphed.WARMUP + 5
+    steps = graphed.EAGER_STEPS + 5
     monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "0")
     eager, eager_losses, eager_weights = toy_training(torch.device("cuda"), steps)
     monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "1")
     replayed, losses, weights = toy_training(torch.device("cuda"), steps)
-    assert replayed.graphed and not eager.graphed
+    assert replayed.captured and not eager.captured
     # the same kernels, so the same numbers: to the last bit is checked apart, as a report
     # (tests/test_profiles.py), so that this check does not stop the GPU check on a last bit
     torch.testing.assert_close(torch.tensor(losses), torch.tensor(eager_losses))
@@ -89,7 +100,7 @@ weight = torch.zeros(1, device="cuda")
 def waits_for_the_gpu(x):  # .item() waits for the GPU: no capture allows it
     return weight.add_(x.sum()) if weight.item() < 1e9 else weight
 step = graphed.GraphedStep(waits_for_the_gpu, torch.device("cuda"))
-for _ in range(graphed.WARMUP):
+for _ in range(graphed.EAGER_STEPS):
     step(torch.ones(2, device="cuda"))
 print("eager", weight.item(), flush=True)
 step(torch.ones(2, device="cuda"))
@@ -100,6 +111,6 @@ def test_cuda_a_step_that_cannot_be_captured_names_the_way_out(cuda_graphs, monk
     monkeypatch.delenv("GAPKIT_CUDA_GRAPHS", raising=False)
     done = subprocess.run([sys.executable, "-c", CANNOT_BE_CAPTURED], capture_output=True,
                           text=True, timeout=120)
-    assert done.returncode != 0 and f"eager {2.0 * graphed.WARMUP}" in done.stdout
+    assert done.returncode != 0 and f"eager {2.0 * graphed.EAGER_STEPS}" in done.stdout
     assert "could not be captured as a CUDA graph" in done.stderr
     assert "GAPKIT_CUDA_GRAPHS=0" in done.stderr

@@ -195,16 +195,16 @@ def test_full_training_configurations_replay_as_cuda_graphs_with_the_eager_numbe
             made.append(self)
 
     monkeypatch.setattr(graphed, "GraphedStep", Recorded)
-    steps = graphed.WARMUP + 3
+    steps = graphed.EAGER_STEPS + 3
     configs = {kind(c): c for c in full_training_configs(full) if c.seed == 0}
     for config in configs.values():
         config = dataclasses.replace(one_step(config), steps=steps, warmup=2, batch_size=32,
-                                     eval_every=graphed.WARMUP + 1, eval_images=64)
+                                     eval_every=graphed.EAGER_STEPS + 1, eval_images=64)
         monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "0")
         eager = train(config, use_cache=False, progress=False)
         monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "1")
         replayed = train(config, use_cache=False, progress=False)
-        assert made[-1].graphed and not made[-2].graphed, config
+        assert made[-1].captured and not made[-2].captured, config
         for name in ("loss", "temperature", "gap"):
             assert replayed.history[name] == pytest.approx(eager.history[name], rel=1e-4)
         torch.testing.assert_close(replayed.model.state_dict(), eager.model.state_dict(),
