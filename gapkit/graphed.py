@@ -13,11 +13,11 @@ error that names that variable.
 What a captured step may not do (torch's "CUDA Graphs" notes): wait for the GPU
 (``.item()``, ``bool(tensor)``, a copy to the CPU), make its inputs on the CPU inside it, or
 change a tensor its graph reads by replacing it instead of writing into it. So the step's
-inputs come as arguments, a learning-rate schedule writes into a tensor learning rate, and
-an optimizer must be ``capturable``. A replay launches the eager step's kernels, so it
-should give the eager numbers; the GPU check tests that for every kind of run
-(``tests/test_profiles.py``), but has not yet been run with it. Used by ``gapkit.train``
-(the page 'The book's world and its CLIP').
+inputs come as arguments, and an optimizer is ``capturable`` with a tensor learning rate
+that a schedule writes into (``optimizer_settings``). A replay launches the eager step's
+kernels, so it should give the eager numbers; the GPU check tests that for every kind of
+run (``tests/test_profiles.py``), but has not yet been run with it. Used by
+``gapkit.train`` (the page 'The book's world and its CLIP').
 """
 
 from __future__ import annotations
@@ -35,10 +35,18 @@ EAGER_STEPS = 3  # eager steps before capture: optimizer state, cuBLAS workspace
 
 def replayed_on(device: torch.device) -> bool:
     """Whether a training step on ``device`` is replayed as a CUDA graph: on CUDA, unless
-    ``GAPKIT_CUDA_GRAPHS=0``. On CUDA the page 'The book's world and its CLIP' trains with a
-    capturable optimizer and a tensor learning rate either way, so that the two ways
-    should launch the same kernels."""
+    ``GAPKIT_CUDA_GRAPHS=0`` (the page 'The book's world and its CLIP' trains so)."""
     return device.type == "cuda" and runtime.cuda_graphs()
+
+
+def optimizer_settings(lr: float, device: torch.device) -> dict:
+    """What an optimizer's parameter group needs for a step on ``device`` to be captured:
+    on CUDA ``capturable`` and a tensor learning rate that a schedule writes into, with or
+    without the graph, so that the two ways should launch the same kernels; elsewhere the
+    plain float. Trains the book's CLIP (the page 'The book's world and its CLIP')."""
+    if device.type != "cuda":
+        return {"lr": lr, "capturable": False}
+    return {"lr": torch.tensor(lr, device=device), "capturable": True}
 
 
 class GraphedStep:

@@ -18,9 +18,8 @@ def toy_training(device: torch.device, steps: int):
     or a stale learning rate would end elsewhere."""
     torch.manual_seed(0)
     model = torch.nn.Linear(8, 1).to(device)
-    cuda = device.type == "cuda"  # as gapkit.train builds its optimizer
-    lr = torch.tensor(2.0**-10, device=device) if cuda else 2.0**-10
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, fused=True, capturable=cuda)
+    settings = graphed.optimizer_settings(2.0**-10, device)  # as gapkit.train's
+    optimizer = torch.optim.AdamW([{"params": model.parameters(), **settings}], fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 2.0 ** step)
 
     def one_step(x, y):
