@@ -200,10 +200,7 @@ def test_full_training_configurations_replay_as_cuda_graphs_with_the_eager_numbe
     for config in configs.values():
         config = dataclasses.replace(one_step(config), steps=steps, warmup=2, batch_size=32,
                                      eval_every=graphed.EAGER_STEPS + 1, eval_images=64)
-        monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "0")
-        eager = train(config, use_cache=False, progress=False)
-        monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "1")
-        replayed = train(config, use_cache=False, progress=False)
+        eager, replayed = eager_and_replayed(config, monkeypatch)
         assert made[-1].captured and not made[-2].captured, config
         for name in ("loss", "temperature", "gap"):
             assert replayed.history[name] == pytest.approx(eager.history[name], rel=1e-4)
@@ -232,10 +229,15 @@ def test_deterministic_on_cuda_a_replayed_run_gives_the_eager_numbers_bit_for_bi
     # last bit, unless a library picks other kernels inside a capture. A report, as above.
     monkeypatch.setenv("GAPKIT_DEVICE", "cuda")
     config = dataclasses.replace(experiment(), steps=20, eval_every=10, eval_images=64)
+    assert_same_run(*eager_and_replayed(config, monkeypatch))
+
+
+def eager_and_replayed(config: TrainConfig, monkeypatch):
+    """The same run trained eagerly (``GAPKIT_CUDA_GRAPHS=0``), then replayed as a graph."""
     monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "0")
     eager = train(config, use_cache=False, progress=False)
     monkeypatch.setenv("GAPKIT_CUDA_GRAPHS", "1")
-    assert_same_run(train(config, use_cache=False, progress=False), eager)
+    return eager, train(config, use_cache=False, progress=False)
 
 
 def assert_same_run(first, second) -> None:
