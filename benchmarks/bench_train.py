@@ -4,12 +4,12 @@
 
 Last line: ``train: zero_shot_acc=<a> seconds=<s> samples_per_s=<r> data_share=<f>``, where
 zero_shot_acc classifies held-out images among all captions of the world and data_share is
-the fraction of wall time spent producing batches. Budget (2 CPU cores): zero_shot_acc >= 0.85,
-seconds <= 90, data_share <= 0.10, samples_per_s >= 2,500. On a CPU a run trains on one
-thread; the line before the last times as many runs as there are cores trained side by side
-(``train_all``, as the chapters' sweeps train), worker start-up included. Both lines give a
-run's milliseconds a step (set-up and evaluations included), the number that bounds a page's
-sweep when its runs train side by side.
+the fraction of wall time spent drawing batches on the host. Budget (2 CPU cores):
+zero_shot_acc >= 0.85, seconds <= 90, data_share <= 0.10, samples_per_s >= 2,500. On a CPU a
+run trains on one thread; the line before the last times as many runs as there are cores
+trained side by side (``train_all``, as the chapters' sweeps train), worker start-up
+included. Both lines give a run's milliseconds a step (set-up and evaluations included), the
+number that bounds a page's sweep when its runs train side by side.
 
 ``--steps`` trains shorter runs (default: 600, the quick profile's; the accuracy budget holds
 only for those). ``--profile`` first profiles 20 steps of one run with ``torch.profiler``

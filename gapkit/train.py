@@ -137,7 +137,7 @@ class Run:
     history: dict[str, list[float]]
     # Both kept in the checkpoint: a cached run reports how long it took to train.
     seconds: float = 0.0  # wall time of the whole run, set-up and evaluations included
-    data_seconds: float = 0.0  # of which producing batches
+    data_seconds: float = 0.0  # of which drawing batches on the host
     cached: bool = False
 
 
@@ -390,24 +390,25 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
     loss_fn = ClipLoss()
     history: dict[str, list[float]] = {}
 
-    def inputs_for(step: int) -> tuple[torch.Tensor, ...]:
-        # A pure function of (seed, step); each batch holds distinct captions, so no
-        # caption is ever its own negative.
+    def drawn_for(step: int) -> tuple[torch.Tensor, ...]:
+        # On the host, a pure function of (seed, step); each batch holds distinct captions,
+        # so no caption is ever its own negative.
         seed = _batch_seed(config.seed, step)
         order = torch.randperm(len(train_combos), generator=torch.Generator().manual_seed(seed))
         batch = world.batch(train_combos[order[: config.batch_size]], seed=seed)
         if config.views:  # the same scenes drawn a second time
-            twins = world.batch(batch.combos, seed=seed + 1).images
-            second = transform(twins.to(device))
+            second = world.batch(batch.combos, seed=seed + 1).images
         else:
-            captions = caption_of[mismatched(batch.combos, config.mismatch, seed)]
-            second = tokens[captions].to(device)
-        inputs = (transform(batch.images.to(device)), second)
+            second = tokens[caption_of[mismatched(batch.combos, config.mismatch, seed)]]
+        drawn = (batch.images, second)
         if config.swap:  # the pairs whose two embeddings trade places
-            chosen = torch.rand(config.batch_size, generator=torch.Generator().manual_seed(
-                seed + 2)).lt(config.swap)[:, None]
-            inputs += (chosen.to(device),)
-        return inputs
+            drawn += (torch.rand(config.batch_size, generator=torch.Generator().manual_seed(
+                seed + 2)).lt(config.swap)[:, None],)
+        return drawn
+
+    def inputs_from(images, second, *chosen) -> tuple[torch.Tensor, ...]:
+        second = transform(second.to(device)) if config.views else second.to(device)
+        return (transform(images.to(device)), second, *(c.to(device) for c in chosen))
 
     def loss_of(pixels, second, chosen=None) -> torch.Tensor:
         first, second, scale = model(pixels, second)
@@ -438,29 +439,36 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
             history.setdefault(key, []).append(float(value))
 
     with torch.no_grad():
-        record(0, loss_of(*inputs_for(1)).item())
+        record(0, loss_of(*inputs_from(*drawn_for(1))).item())
     take_step = graphed.GraphedStep(step_in_place, device)  # replayed as a graph on CUDA
     data_seconds = 0.0
+    loss = None
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc="training",
                      leave=False):
         tic = time.perf_counter()
-        inputs = inputs_for(step)
+        drawn = drawn_for(step)  # while a GPU may still be running the step before
         data_seconds += time.perf_counter() - tic
+        if loss is not None:  # the first wait for a GPU, so it comes after the drawing
+            _ensure_finite(loss, step - 1, config)
 
-        loss = take_step(*inputs)
-        if not torch.isfinite(loss):  # after its update too: the run is thrown away
-            raise FloatingPointError(f"the loss became {loss.item()} at step {step}: lower "
-                                     f"the learning rate (now {config.lr}) or raise the "
-                                     "temperature")
+        loss = take_step(*inputs_from(*drawn))
         schedule.step()
         if config.temperature_to is not None:
             set_temperature(step)
         if step % config.eval_every == 0 or step == config.steps:
+            _ensure_finite(loss, step, config)  # before any metric reads the weights
             record(step, loss.item())
     optimizer.zero_grad(set_to_none=True)  # on CUDA they lie in the graph's memory pool
     model.eval()
     return Run(model, config, history, seconds=time.perf_counter() - started,
                data_seconds=data_seconds)
+
+
+def _ensure_finite(loss: torch.Tensor, step: int, config: TrainConfig) -> None:
+    # checked after the step's update too: a run whose loss is not finite is thrown away
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"the loss became {loss.item()} at step {step}: lower the "
+                                 f"learning rate (now {config.lr}) or raise the temperature")
 
 
 def alignment_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -140,6 +140,22 @@ def test_a_non_finite_loss_stops_training_and_names_the_step(monkeypatch):
         train(TrainConfig(**SMALL), use_cache=False, progress=False)
 
 
+def test_a_loss_checked_after_the_next_batch_is_drawn_still_stops_before_the_next_step(
+        monkeypatch):
+    calls = []  # the first call is the loss recorded at step 0, before any update
+
+    class BrokenAtStep3(training.ClipLoss):
+        def forward(self, *args):
+            calls.append(len(calls))
+            loss = super().forward(*args)
+            return loss * float("nan") if len(calls) == 4 else loss
+
+    monkeypatch.setattr(training, "ClipLoss", BrokenAtStep3)
+    with pytest.raises(FloatingPointError, match="at step 3:"):  # not an evaluation step
+        train(TrainConfig(**SMALL), use_cache=False, progress=False)
+    assert len(calls) == 4  # step 4 never ran
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"batch_size": 1}, "batch_size must be at least 2"),
     ({"temperature": 0.0}, "temperature must be positive"),
