@@ -1,7 +1,10 @@
 """The install files agree with each other, and nothing generated is committed."""
 
+import shutil
 import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,11 @@ def pins():
     return {canonicalize_name(name): Version(version.strip()) for name, version in pairs}
 
 
+def tracked_files() -> list[str]:
+    return subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
 def test_environment_yml_brings_python_and_node_and_pip_installs_the_pinned_rest():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = [entry for entry in env["dependencies"] if isinstance(entry, str)]
@@ -41,11 +49,23 @@ def test_environment_yml_brings_python_and_node_and_pip_installs_the_pinned_rest
 def test_the_repository_address_is_written_once():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     url = config["repository"]["url"]
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                             check=False).stdout.split()
-    others = [path for path in tracked if path != "_config.yml"
+    others = [path for path in tracked_files() if path != "_config.yml"
               and Path(ROOT / path).is_file() and url in (ROOT / path).read_text(errors="replace")]
     assert others == []
+
+
+def test_the_built_wheel_holds_every_file_of_the_package(tmp_path):
+    # What the Colab and Binder cell installs (`gapkit @ git+...`): an editable install reads
+    # the sources in place, so only a built wheel shows a file the build leaves out.
+    source, out = tmp_path / "source", tmp_path / "wheel"
+    for path in filter(lambda path: (ROOT / path).is_file(), tracked_files()):
+        (source / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / path, source / path)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
+                    "--no-build-isolation", "--wheel-dir", str(out), str(source)], check=True)
+    (wheel,) = out.glob("gapkit-*.whl")
+    package = {path for path in tracked_files() if path.startswith("gapkit/")}
+    assert package - set(zipfile.ZipFile(wheel).namelist()) == set()
 
 
 def test_every_requirement_is_pinned_inside_its_range():
