@@ -40,6 +40,13 @@ INITS = ("default", "amended")
 MAX_LOGIT_SCALE = math.log(100)  # as in CLIP and open_clip: temperature never below 1/100
 
 
+def _check_temperature(name: str, tau: float) -> None:
+    # Training clamps log(1/τ) to [0, MAX_LOGIT_SCALE]; a τ outside would change unseen. The
+    # slack lets in a τ read back from a run that ended at the bound (float32 rounding).
+    if not (tau > 0 and -1e-6 <= math.log(1 / tau) <= MAX_LOGIT_SCALE + 1e-6):
+        raise ValueError(f"{name} must lie in [1/100, 1], where training keeps it, got {tau}")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a training run (and so its cache key).
@@ -75,8 +82,7 @@ class TrainConfig:
         if self.batch_size < 2:
             raise ValueError(f"batch_size must be at least 2 (a contrastive loss needs "
                              f"negatives), got {self.batch_size}")
-        if not self.temperature > 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        _check_temperature("temperature", self.temperature)
         if self.embed_dim is not None and self.embed_dim < 1:
             raise ValueError(f"embed_dim must be at least 1, got {self.embed_dim}")
         if not 0 <= self.mismatch <= 1:
@@ -90,10 +96,10 @@ class TrainConfig:
         if self.model not in models.BOOK_MODELS:
             raise ValueError(f"unknown model {self.model!r}: the book's CLIPs are "
                              f"{models.BOOK_MODELS}")
-        if self.temperature_to is not None and (self.learn_temperature
-                                                or not self.temperature_to > 0):
-            raise ValueError("a temperature schedule needs learn_temperature=False and a "
-                             f"positive temperature_to, got {self.temperature_to}")
+        if self.temperature_to is not None:
+            if self.learn_temperature:
+                raise ValueError("a temperature schedule needs learn_temperature=False")
+            _check_temperature("temperature_to", self.temperature_to)
         if not 0 <= self.swap <= 1 or self.alignment < 0 or self.uniformity < 0:
             raise ValueError("swap must lie in [0, 1], alignment and uniformity be >= 0")
         if self.views and self.init != "default":

@@ -158,8 +158,11 @@ def test_a_loss_checked_after_the_next_batch_is_drawn_still_stops_before_the_nex
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"batch_size": 1}, "batch_size must be at least 2"),
-    ({"temperature": 0.0}, "temperature must be positive"),
-    ({"temperature": -0.1}, "temperature must be positive"),
+    ({"temperature": 0.0}, r"temperature must lie in \[1/100, 1\]"),
+    ({"temperature": -0.1}, r"temperature must lie in \[1/100, 1\]"),
+    ({"temperature": 0.005}, r"temperature must lie in \[1/100, 1\]"),  # clamped otherwise
+    ({"temperature": 2.0}, r"temperature must lie in \[1/100, 1\]"),
+    ({"learn_temperature": False, "temperature_to": 0.005}, "temperature_to must lie in"),
     ({"init": "orthogonal"}, "unknown init 'orthogonal'"),
     ({"model": "ViT-B-32"}, "unknown model 'ViT-B-32'"),
     ({"batch_size": 500}, "exceeds the 192 distinct"),
@@ -174,6 +177,12 @@ def test_a_loss_checked_after_the_next_batch_is_drawn_still_stops_before_the_nex
 def test_bad_configurations(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kwargs)
+
+
+def test_temperatures_at_the_bounds_are_taken_as_a_run_reads_them_back():
+    ended = 1 / torch.tensor(training.MAX_LOGIT_SCALE).exp().item()  # float32: just under 1/100
+    for tau in (1.0, 0.01, ended):
+        assert TrainConfig(temperature=tau, learn_temperature=False).temperature == tau
 
 
 def test_progress_bar_is_optional():
