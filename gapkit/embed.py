@@ -323,7 +323,7 @@ def run(inputs: Inputs, model_name: str, out: str | Path, pretrained: str | None
         raise EmbedError(str(error)) from error
     model = load_model(model_name, pretrained, seed=seed, device=device)
     try:
-        tokenizer = open_clip.get_tokenizer(model_name)
+        tokenizer = models.tokenizer_of(model_name)
     except Exception as error:  # a Hugging Face tokenizer may need the network
         raise EmbedError(f"cannot load the tokenizer of {model_name}: "
                          f"{_first_line(error)}") from error

@@ -14,6 +14,7 @@ when its weights are present:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -81,6 +82,7 @@ def load(name: str, pretrained: str | Path | None = None,
                 raise FileNotFoundError(f"no checkpoint file at {pretrained}")
         model = open_clip.create_model(name, pretrained=str(pretrained),
                                        require_pretrained=True, **options)
+    model.open_clip_name = name  # which tokenizer reads its texts (``tokenize``)
     return model.eval()
 
 
@@ -291,12 +293,22 @@ def encode_twins(model: TwinImageTowers, images: torch.Tensor, batch_size: int =
 
 
 def tokenize(model: torch.nn.Module, texts: Sequence[str]) -> torch.Tensor:
-    """open_clip's BPE tokens of ``texts``, cut to the model's context length.
+    """The tokens of ``texts`` by the tokenizer of the model's architecture (open_clip's BPE
+    for CLIP and the book's CLIP; SigLIP's own for a SigLIP, say), cut to the model's context
+    length. A model that ``load`` did not build is read with CLIP's BPE.
 
     Used when training the book's CLIP (the page 'The book's world and its CLIP')."""
     if isinstance(texts, str):
         raise TypeError("texts must be a list of strings, not one string")
-    return open_clip.tokenize(list(texts), context_length=model.context_length)
+    tokenizer = tokenizer_of(getattr(model, "open_clip_name", "ViT-B-32"))
+    return tokenizer(list(texts), context_length=model.context_length)
+
+
+@functools.cache  # building one reads its vocabulary from disk
+def tokenizer_of(name: str):
+    """open_clip's tokenizer for architecture ``name`` (a Hugging Face one may need the
+    network the first time). ``tokenize`` and the `gapkit embed` command read texts with it."""
+    return open_clip.get_tokenizer(name)
 
 
 def encode_texts(model: torch.nn.Module, texts: Sequence[str] | torch.Tensor,

@@ -201,3 +201,22 @@ def test_encode_at_init_is_seed_load_encode_in_one_call():
     assert not np.allclose(other, x)  # another seed, another model
     with pytest.raises(ValueError, match="give images, texts or both"):
         models.encode_at_init("gapclip-tiny", 0)
+
+
+def test_texts_are_read_by_the_tokenizer_of_the_models_own_architecture(monkeypatch):
+    asked = []
+
+    def spy(name):
+        asked.append(name)
+        return open_clip.get_tokenizer("gapclip-tiny")
+
+    monkeypatch.setattr(models, "tokenizer_of", spy)
+    models.tokenize(models.load("gapclip-tiny"), ["a red circle"])
+    models.tokenize(models.load("ViT-B-16-SigLIP", image_size=32), ["a red circle"])
+    assert asked == ["gapclip-tiny", "ViT-B-16-SigLIP"]  # not CLIP's BPE for a SigLIP
+
+
+def test_the_books_tokens_are_clips_bpe():
+    captions = World().sample(20, seed=0).captions
+    np.testing.assert_array_equal(models.tokenize(models.load("gapclip-tiny"), captions),
+                                  open_clip.tokenize(captions, context_length=16))
