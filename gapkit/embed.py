@@ -386,10 +386,9 @@ def _finish(work: Path, out: Path, inputs: Inputs, prompt_embeddings, overwrite:
     folder_output = out.suffix != ".npy"
     if inputs.classes is not None:
         sidecar = work / "classes.npz" if folder_output else out.with_suffix(".classes.npz")
-        partial = sidecar.with_name(sidecar.name + ".partial.npz")
-        np.savez(partial, names=np.array(inputs.classes), prompts=np.array(inputs.prompts),
-                 embeddings=prompt_embeddings, labels=inputs.labels)
-        partial.replace(sidecar)
+        with io.atomic_write(sidecar) as file:
+            np.savez(file, names=np.array(inputs.classes), prompts=np.array(inputs.prompts),
+                     embeddings=prompt_embeddings, labels=inputs.labels)
     if overwrite and (folder_output or out.is_dir()):
         io.remove(out)
     if folder_output:

@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -242,40 +245,53 @@ def load_pairs(*paths: str | Path) -> tuple[OnDisk, OnDisk]:
     raise ValueError("give one (2, N, D) file or shard folder, or two (N, D) files")
 
 
-# --- writing (``gapkit embed``) --------------------------------------------------------------
+# --- writing (``gapkit embed``, the training cache, the paper's files) ---------------------
+
+
+@contextmanager
+def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` through: written under a temporary name of its own
+    beside ``path``, flushed to disk and renamed onto ``path`` when the block ends, removed
+    when the block fails. A reader never sees half a file, a failed write leaves whatever
+    was there, and two processes that write one path at once never share a temporary file.
+
+    Every file gapkit writes goes through it: ``gapkit embed``'s shards and records, the
+    training cache (the page 'The book's world and its CLIP') and the paper's files."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")
+    try:
+        with open(temporary, "xb") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def save_npy_atomic(array: np.ndarray, path: str | Path) -> Path:
-    """``np.save`` to a temporary name, then a rename: a reader never sees half a file.
+    """``np.save`` through ``atomic_write``: a reader never sees half a file.
 
     Introduced in the `gapkit embed` command."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as f:
-        np.save(f, array, allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
-    partial.replace(path)
-    return path
+    with atomic_write(path) as file:
+        np.save(file, array, allow_pickle=False)
+    return Path(path)
 
 
 def join_shards(folder: str | Path, out: str | Path) -> Path:
     """One ``(2, N, D)`` file from a folder of ``(2, n, D)`` shards, streamed shard by shard
     (memory: one shard) and renamed into place at the end. Used by ``gapkit embed``."""
     x, y = load_pairs(folder)
-    out = Path(out)
-    partial = out.with_name(out.name + ".partial")
     header = {"descr": np.lib.format.dtype_to_descr(x.dtype), "fortran_order": False,
               "shape": (2, *x.shape)}
-    with open(partial, "wb") as f:
-        np.lib.format.write_array_header_1_0(f, header)
+    with atomic_write(out) as file:
+        np.lib.format.write_array_header_1_0(file, header)
         for half in (x, y):
             for block in _blocks(half):
-                f.write(np.ascontiguousarray(block).data)
-        f.flush()
-        os.fsync(f.fileno())
-    partial.replace(out)
-    return out
+                file.write(np.ascontiguousarray(block).data)
+    return Path(out)
 
 
 def _blocks(a: OnDisk, size: int = 16_384) -> Iterator[np.ndarray]:
@@ -285,11 +301,9 @@ def _blocks(a: OnDisk, size: int = 16_384) -> Iterator[np.ndarray]:
 
 def write_json_atomic(obj, path: str | Path) -> Path:
     """A small JSON file written whole or not at all (``gapkit embed``'s records)."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(obj, indent=1))
-    partial.replace(path)
-    return path
+    with atomic_write(path) as file:
+        file.write(json.dumps(obj, indent=1).encode())
+    return Path(path)
 
 
 def remove(path: str | Path) -> None:

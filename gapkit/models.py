@@ -27,7 +27,7 @@ import open_clip
 import torch
 from torchvision.transforms import v2
 
-from gapkit import runtime
+from gapkit import io, runtime
 
 CONFIG_DIR = Path(__file__).parent / "model_configs"
 open_clip.add_model_config(CONFIG_DIR)
@@ -237,15 +237,12 @@ def save(model: torch.nn.Module, path: str | Path) -> Path:
 
 
 def save_atomic(obj, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file, then a rename: a reader never sees half a file.
+    """``torch.save`` through ``io.atomic_write``: a reader never sees half a file.
 
     Used when training the book's CLIP (the page 'The book's world and its CLIP')."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    torch.save(obj, partial)
-    partial.replace(path)
-    return path
+    with io.atomic_write(path) as file:
+        torch.save(obj, file)
+    return Path(path)
 
 
 def image_transform(model: torch.nn.Module) -> v2.Compose:

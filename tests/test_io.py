@@ -125,6 +125,24 @@ def test_save_npy_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.npy"]
 
 
+def test_a_write_that_fails_halfway_leaves_the_old_file_and_nothing_else(tmp_path):
+    path = io.save_npy_atomic(np.ones((2, 3)), tmp_path / "a.npy")
+    with pytest.raises(OSError, match="disk full"), io.atomic_write(path) as file:
+        file.write(b"half a file")
+        raise OSError("disk full")
+    np.testing.assert_array_equal(np.load(path), np.ones((2, 3)))
+    assert [p.name for p in tmp_path.iterdir()] == ["a.npy"]
+
+
+def test_two_writers_of_one_path_do_not_share_a_temporary_file(tmp_path):
+    path = tmp_path / "a.bin"
+    with io.atomic_write(path) as first, io.atomic_write(path) as second:
+        first.write(b"first, whole")
+        second.write(b"second")  # with one shared name this truncated the first's bytes
+    assert path.read_bytes() == b"first, whole"  # the last renamed wins, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["a.bin"]
+
+
 def npy(path, array):
     np.save(path, array)
     return path

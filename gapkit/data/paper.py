@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gapkit import runtime
+from gapkit import io, runtime
 
 COMMIT = "8e20cb24efa4c5f89aad694f2f65eb43ffc46d10"
 BASE_URL = ("https://raw.githubusercontent.com/Weixin-Liang/Modality-Gap/"
@@ -84,29 +84,24 @@ def download(url: str, destination: Path, expected_sha256: str, timeout: float =
     Raises ``DataUnavailable`` when the server cannot be reached or the transfer breaks off,
     ``ChecksumError`` when the bytes are not the expected ones; neither leaves a file behind.
     """
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".partial")
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, \
-                open(partial, "wb") as out:
+                io.atomic_write(destination) as out:
             digest, received = hashlib.sha256(), 0
             for block in iter(lambda: response.read(1 << 20), b""):
                 digest.update(block)
                 out.write(block)
                 received += len(block)
             promised = response.headers.get("Content-Length")
-        if promised is not None and received != int(promised):
-            raise DataUnavailable(f"cannot download {url}: the transfer broke off after "
-                                  f"{received} of {promised} bytes")
-        if digest.hexdigest() != expected_sha256:
-            raise ChecksumError(f"{url} has SHA-256 {digest.hexdigest()}, expected "
-                                f"{expected_sha256}: not the pinned file")
-        partial.replace(destination)
+            if promised is not None and received != int(promised):
+                raise DataUnavailable(f"cannot download {url}: the transfer broke off "
+                                      f"after {received} of {promised} bytes")
+            if digest.hexdigest() != expected_sha256:
+                raise ChecksumError(f"{url} has SHA-256 {digest.hexdigest()}, expected "
+                                    f"{expected_sha256}: not the pinned file")
         return destination
     except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         raise DataUnavailable(f"cannot download {url}: {error}") from error
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def paper_file(name: str, base_url: str = BASE_URL) -> Path:
