@@ -397,8 +397,8 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
     history: dict[str, list[float]] = {}
 
     def drawn_for(step: int) -> tuple[torch.Tensor, ...]:
-        # On the host, a pure function of (seed, step); each batch holds distinct captions,
-        # so no caption is ever its own negative.
+        # On the host, a pure function of (seed, step). A batch holds distinct scenes, so
+        # captions naming all four attributes are distinct; shorter ones repeat (chapter 6).
         seed = _batch_seed(config.seed, step)
         order = torch.randperm(len(train_combos), generator=torch.Generator().manual_seed(seed))
         batch = world.batch(train_combos[order[: config.batch_size]], seed=seed)
