@@ -109,8 +109,11 @@ def split_direction(direction: ArrayLike,
     """Δ̂ = inside + outside, where inside lies in the span of the differences t_c − t_c'
     of the normalised prompts and outside is orthogonal to it (chapter 5).
 
-    Only the inside part can change a zero-shot prediction, for either kind of shift:
-    outside it, every b_c is the same number.
+    The outside part adds the same number to every b_c = Δ̂·t_c: it changes no prediction
+    of an image-only shift, and a direction with no inside part moves no prediction of
+    either kind of shift. A shift of both modalities along a direction with an inside part
+    also feels the outside part, which rescales the scores against the offsets (second
+    order in δ).
     """
     prompts = metrics.normalize_rows(prompts, "prompts")
     direction = unit(direction, prompts.shape[1])

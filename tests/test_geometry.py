@@ -94,6 +94,31 @@ def test_only_the_part_of_the_direction_inside_the_prompt_span_changes_predictio
                                   metrics.zero_shot(images, prompts))
 
 
+@settings(max_examples=30, deadline=None)
+@given(delta=st.floats(-3, 3), seed=st.integers(0, 1000))
+def test_an_image_only_shift_predicts_as_its_inside_part_alone(delta, seed):
+    rng = np.random.default_rng(seed)
+    images, prompts = rng.normal(size=(50, 10)), rng.normal(size=(3, 10))
+    direction = geometry.unit(rng.normal(size=10), 10)
+    inside, _ = geometry.split_direction(direction, prompts)
+    length = np.linalg.norm(inside)  # shift() takes unit directions
+    whole = geometry.shift(images, prompts, delta, direction=direction, move="images")
+    part = geometry.shift(images, prompts, delta * length, direction=inside / length,
+                          move="images")
+    np.testing.assert_array_equal(metrics.zero_shot(*whole), metrics.zero_shot(*part))
+
+
+def test_a_shift_of_both_modalities_also_feels_the_outside_part():
+    rng = np.random.default_rng(0)
+    images, prompts = rng.normal(size=(2000, 10)) + 0.5, rng.normal(size=(4, 10))
+    direction = geometry.unit(rng.normal(size=10), 10)
+    inside, _ = geometry.split_direction(direction, prompts)
+    length = np.linalg.norm(inside)
+    whole = geometry.shift(images, prompts, 2.0, direction=direction)
+    part = geometry.shift(images, prompts, 2.0 * length, direction=inside / length)
+    assert (metrics.zero_shot(*whole) != metrics.zero_shot(*part)).mean() > 0.01
+
+
 def test_shift_along_a_given_direction_needs_no_pairs_and_checks_its_input():
     rng = np.random.default_rng(0)
     images, prompts = rng.normal(size=(7, 4)), rng.normal(size=(3, 4))
