@@ -25,6 +25,7 @@ import json
 import os
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from gapkit import io, metrics
 
@@ -111,11 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "embed":
         return _embed(args)
     try:
+        if args.plot:  # before the measuring pass, which a bad path would throw away
+            _check_plot_path(args.plot)
         x, y = io.load_pairs(*args.files)
         with _progress_bar(len(x)) as progress:
             result = metrics.measure(x, y, seed=args.seed, progress=progress).as_dict()
-        if args.plot:
-            _save_plot(x, y, args.plot)
     except (OSError, ValueError) as error:
         print(f"gapkit measure: {error}", file=sys.stderr)
         return 2
@@ -126,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in result.items():
             shown = f"{value:.4f}" if isinstance(value, float) else f"{value}"
             print(f"{metrics.LABELS[key]:<{width}}  {shown}")
+    if args.plot:
+        try:
+            _save_plot(x, y, args.plot)
+        except (OSError, ValueError) as error:
+            print(f"gapkit measure: the plot was not saved: {error}", file=sys.stderr)
+            return 2
     return 0
 
 
@@ -140,6 +147,18 @@ def _progress_bar(n: int):
     with tqdm(total=2 * n, unit="row", unit_scale=True, desc="measuring", file=sys.stderr,
               leave=False) as bar:
         yield lambda done, total: bar.update(done - bar.n)
+
+
+def _check_plot_path(path: str) -> None:
+    from matplotlib.figure import Figure
+
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise ValueError(f"--plot {path}: no folder {target.parent} to save it in")
+    kinds = Figure().canvas.get_supported_filetypes()
+    if target.suffix.lstrip(".").lower() not in kinds:
+        raise ValueError(f"--plot {path}: name a kind of image matplotlib writes, by its "
+                         f"extension: {', '.join(sorted(kinds))}")
 
 
 def _save_plot(x, y, path: str) -> None:

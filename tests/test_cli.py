@@ -41,6 +41,18 @@ def test_table_and_plot(features, capsys):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("plot, message", [
+    ("nofolder/out.png", "no folder nofolder"),
+    ("out.xyz", "name a kind of image matplotlib writes"),
+])
+def test_a_plot_that_cannot_be_saved_is_refused_before_measuring(
+        features, capsys, monkeypatch, plot, message):
+    monkeypatch.chdir(features)
+    monkeypatch.setattr(cli.metrics, "measure", lambda *a, **k: pytest.fail("measured"))
+    assert cli.main(["measure", "pairs.npy", "--plot", plot]) == 2
+    assert message in capsys.readouterr().err
+
+
 def bad(tmp_path, name, array):
     np.save(tmp_path / name, array)
     return str(tmp_path / name)
