@@ -14,7 +14,7 @@ together.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -43,11 +43,13 @@ def on_host(a: ArrayLike) -> np.ndarray:
     return np.asarray(a)
 
 
-def as_numpy(a: ArrayLike, name: str = "array") -> np.ndarray:
+def as_numpy(a: ArrayLike, name: str = "array",
+             rows: Sequence[int] | None = None) -> np.ndarray:
     """A NumPy float array of a tensor or array, rejecting NaN, inf and non-2-D input.
 
     float32 stays float32 (half the memory of a whole array); anything else becomes float64.
-    ``normalize_rows`` then computes in float64.
+    ``normalize_rows`` then computes in float64. ``rows`` numbers the rows in the errors
+    (default 0, 1, ...): where ``a`` holds some rows of a larger array, their numbers there.
 
     Used by every metric to read its input (chapter 1).
     """
@@ -55,9 +57,14 @@ def as_numpy(a: ArrayLike, name: str = "array") -> np.ndarray:
     a = a.astype(a.dtype if a.dtype == np.float32 else np.float64, copy=False)
     _check_shape(a, name)
     if not np.isfinite(a).all():
+        first = np.flatnonzero(~np.isfinite(a).all(axis=1))[0]
         raise ValueError(f"{name} holds NaN or inf values (first: row "
-                         f"{np.flatnonzero(~np.isfinite(a).all(axis=1))[0]})")
+                         f"{_numbered(rows, first)})")
     return a
+
+
+def _numbered(rows: Sequence[int] | None, k: int) -> int:
+    return int(k if rows is None else rows[k])
 
 
 def _check_shape(a, name: str) -> None:
@@ -67,16 +74,18 @@ def _check_shape(a, name: str) -> None:
         raise ValueError(f"{name} is empty: shape {tuple(a.shape)}")
 
 
-def normalize_rows(a: ArrayLike, name: str = "array", first_row: int = 0) -> np.ndarray:
+def normalize_rows(a: ArrayLike, name: str = "array",
+                   rows: Sequence[int] | None = None) -> np.ndarray:
     """Rows scaled to unit L2 norm, in float64; a zero row is an error, not a silent NaN.
+    ``rows`` numbers the rows in the errors, as in ``as_numpy``.
 
     Chapter 2 normalises hidden activations with it; every metric reads its rows through it.
     """
-    a = np.array(as_numpy(a, name), dtype=np.float64)  # a copy, divided in place below
+    a = np.array(as_numpy(a, name, rows), dtype=np.float64)  # a copy, divided in place
     norms = np.linalg.norm(a, axis=1, keepdims=True)
     zero = np.flatnonzero(norms[:, 0] == 0)
     if zero.size:
-        raise ValueError(f"{name} has a zero row (row {first_row + zero[0]}), "
+        raise ValueError(f"{name} has a zero row (row {_numbered(rows, zero[0])}), "
                          "which has no direction")
     a /= norms
     return a
@@ -101,8 +110,8 @@ def _chunks(n: int, size: int | None = None) -> Iterator[slice]:
 def _rows(a, rows, name: str) -> np.ndarray:
     """Rows of ``a`` (a slice or sorted indices), as unit-norm float64. An on-disk array is
     read into its reused buffer, which ``normalize_rows`` copies out of."""
-    first = rows.start if isinstance(rows, slice) else 0
-    return normalize_rows(io.rows(a, rows), name, first_row=first)
+    numbers = range(rows.start, rows.stop) if isinstance(rows, slice) else rows
+    return normalize_rows(io.rows(a, rows), name, numbers)
 
 
 def paired(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
 import os
+import re
 
 import numpy as np
 import pytest
@@ -209,6 +210,20 @@ def test_a_zero_row_is_reported_by_its_global_index(monkeypatch):
     x[9] = 0
     with pytest.raises(ValueError, match=r"row 9\)"):
         metrics.measure(x, np.ones((10, 3)))
+
+
+@pytest.mark.parametrize("metric", [
+    metrics.uniformity,
+    lambda x: metrics.recall_at_k(x, np.ones_like(x), max_queries=1000),
+    lambda x: metrics.linear_separability(x, np.ones_like(x), max_pairs=1000),
+])
+@pytest.mark.parametrize("bad, message", [(0.0, "zero row"), (np.nan, "NaN or inf")])
+def test_a_sampled_metric_names_a_bad_row_by_its_row_in_the_whole_array(metric, bad, message):
+    x = np.ones((3000, 4))
+    x[2000:] = bad  # a sample of 1,000 rows finds some; their numbers start at 2000
+    with pytest.raises(ValueError, match=message) as error:
+        metric(x)
+    assert int(re.search(r"row (\d+)\)", str(error.value))[1]) >= 2000
 
 
 def test_markdown_table_has_a_row_per_metric_and_a_column_per_set():
