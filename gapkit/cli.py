@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         width = max(map(len, metrics.LABELS.values()))
         for key, value in result.items():
-            shown = f"{value:.4f}" if isinstance(value, float) else f"{value}"
+            shown = (f"{value:.4f}" if isinstance(value, float)
+                     else "n/a" if value is None else f"{value}")
             print(f"{metrics.LABELS[key]:<{width}}  {shown}")
     if args.plot:
         try:

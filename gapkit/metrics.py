@@ -335,7 +335,7 @@ class Measurement:
     uniformity_x: float
     uniformity_y: float
     recall_at_1: float
-    recall_at_5: float
+    recall_at_5: float | None  # None with fewer than 5 pairs, where it is undefined
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -370,7 +370,7 @@ def measure(x: ArrayLike, y: ArrayLike, seed: int = 0,
         uniformity_x=uniformity(x, seed=seed),
         uniformity_y=uniformity(y, seed=seed),
         recall_at_1=float(np.mean(rivals < 1)),
-        recall_at_5=float(np.mean(rivals < 5)),
+        recall_at_5=float(np.mean(rivals < 5)) if n >= 5 else None,
     )
 
 

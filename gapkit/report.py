@@ -11,13 +11,16 @@ if TYPE_CHECKING:
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence], digits: int = 3) -> str:
-    """A Markdown table; floats are written with ``digits`` decimals, the rest as text.
+    """A Markdown table; floats are written with ``digits`` decimals, None as "n/a", the
+    rest as text.
 
     Introduced in chapter 1 (The gap)."""
     if any(len(row) != len(header) for row in rows):
         raise ValueError(f"every row needs {len(header)} cells, one per column")
 
     def cell(value) -> str:
+        if value is None:  # a number that is undefined here
+            return "n/a"
         return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

@@ -145,6 +145,13 @@ def test_measure_agrees_with_the_single_metrics():
     assert set(m.as_dict()) >= {"n", "dim", "centroid_distance", "rmg", "linear_separability"}
 
 
+def test_recall_at_5_of_fewer_than_5_pairs_is_undefined_not_perfect():
+    x = np.eye(4)
+    m = metrics.measure(x, x[::-1])
+    assert m.recall_at_5 is None and m.recall_at_1 == 0.0
+    assert "| recall@5, x → y | n/a |" in report.measurements({"a": m})
+
+
 def test_torch_chunks_and_arrays_agree(monkeypatch):
     x, y = clustered(n=500, offset=0.4)
     x, y = x.astype(np.float32), y.astype(np.float32)
