@@ -39,7 +39,10 @@ def on_host(a: ArrayLike) -> np.ndarray:
     CPU without its gradient. Every metric reads its input through it (``as_numpy``, chapter
     1), and so do ``geometry.unit`` and ``cone.variance_shares`` (chapters 2 and 5)."""
     if hasattr(a, "detach"):  # a torch tensor
-        a = a.detach().cpu().numpy()
+        a = a.detach().cpu()
+        if str(a.dtype) == "torch.bfloat16":  # a dtype NumPy does not have
+            a = a.float()
+        a = a.numpy()
     return np.asarray(a)
 
 
@@ -68,6 +71,8 @@ def _numbered(rows: Sequence[int] | None, k: int) -> int:
 
 
 def _check_shape(a, name: str) -> None:
+    if not hasattr(a, "ndim"):
+        raise ValueError(f"{name} must be an array or a tensor, got a {type(a).__name__}")
     if a.ndim != 2:
         raise ValueError(f"{name} must be 2-D (rows = samples), got shape {tuple(a.shape)}")
     if a.shape[0] == 0 or a.shape[1] == 0:
@@ -82,13 +87,24 @@ def normalize_rows(a: ArrayLike, name: str = "array",
     Chapter 2 normalises hidden activations with it; every metric reads its rows through it.
     """
     a = np.array(as_numpy(a, name, rows), dtype=np.float64)  # a copy, divided in place
-    norms = np.linalg.norm(a, axis=1, keepdims=True)
+    with np.errstate(over="ignore"):  # an overflow is reported below, by its row
+        norms = np.linalg.norm(a, axis=1, keepdims=True)
     zero = np.flatnonzero(norms[:, 0] == 0)
     if zero.size:
         raise ValueError(f"{name} has a zero row (row {_numbered(rows, zero[0])}), "
                          "which has no direction")
+    huge = np.flatnonzero(~np.isfinite(norms[:, 0]))
+    if huge.size:  # its squares overflow float64: dividing by inf would zero it silently
+        raise ValueError(f"{name} has a row too large to normalise (row "
+                         f"{_numbered(rows, huge[0])}): rescale the embeddings")
     a /= norms
     return a
+
+
+def _one_space(a, b, a_name: str, b_name: str) -> None:
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"{a_name} and {b_name} live in different spaces: {a.shape[1]} and "
+                         f"{b.shape[1]} dimensions")
 
 
 def _check_pair(x, y) -> tuple[int, int]:
@@ -217,8 +233,10 @@ def alignment(x: ArrayLike, y: ArrayLike, alpha: float = 2.0) -> float:
     return total / n
 
 
-def _sample(n: int, size: int, seed: int) -> np.ndarray:
+def _sample(n: int, size: int, seed: int, name: str) -> np.ndarray:
     """Sorted row indices: all rows when n <= size, else a seeded random subset."""
+    if size < 1:
+        raise ValueError(f"{name} must be at least 1, got {size}")
     if n <= size:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
@@ -231,7 +249,7 @@ def uniformity(x: ArrayLike, t: float = 2.0, max_rows: int = 1024, seed: int = 0
     reports it through ``measure``.
     """
     _check_shape(x, "x")
-    rows = _rows(x, _sample(len(x), max_rows, seed), "x")
+    rows = _rows(x, _sample(len(x), max_rows, seed, "max_rows"), "x")
     if len(rows) < 2:
         raise ValueError("uniformity needs at least 2 rows")
     # ‖u − v‖² = 2 − 2 u·v for unit vectors; the Gram matrix is max_rows² at most.
@@ -254,7 +272,7 @@ def linear_separability(x: ArrayLike, y: ArrayLike, max_pairs: int = 1000,
     n, _ = _check_pair(x, y)
     if n < 4:
         raise ValueError("linear_separability needs at least 4 pairs")
-    index = _sample(n, max_pairs, seed)
+    index = _sample(n, max_pairs, seed, "max_pairs")
     cx, cy = _rows(x, index, "x"), _rows(y, index, "y")
     train, test = train_test_split(np.arange(len(index)), test_size=0.3, random_state=seed)
 
@@ -287,7 +305,7 @@ def _rivals(x, y, max_queries: int, seed: int,
 
     Cosines are compared in float32 (a ranking, not a sum: ties within ``TIE`` are handled).
     """
-    queries = _sample(len(x), max_queries, seed)
+    queries = _sample(len(x), max_queries, seed, "max_queries")
     qx = _rows(x, queries, "x").astype(np.float32)  # float32: twice the speed of float64
     own = np.einsum("ij,ij->i", qx, _rows(y, queries, "y").astype(np.float32))
     rivals = np.zeros(len(queries), dtype=np.int64)
@@ -491,6 +509,7 @@ def logit_entropy(images: ArrayLike, texts: ArrayLike, temperature: float) -> fl
         raise ValueError(f"temperature must be positive, got {temperature}")
     texts = normalize_rows(texts, "texts")
     _check_shape(images, "images")
+    _one_space(images, texts, "images", "texts")
     total = 0.0
     for rows in _chunks(len(images)):
         log_p = log_softmax(_rows(images, rows, "images") @ texts.T / temperature, axis=1)
@@ -519,6 +538,8 @@ def mixed_retrieval(queries: ArrayLike, images: ArrayLike, texts: ArrayLike,
     query q). Texts equal to the query (cosine 1) are left out of its corpus."""
     queries = normalize_rows(queries, "queries")
     images, texts = normalize_rows(images, "images"), normalize_rows(texts, "texts")
+    _one_space(queries, images, "queries", "images")
+    _one_space(queries, texts, "queries", "texts")
     relevant = np.asarray(relevant, dtype=bool)
     if relevant.shape != (len(queries), len(images)):
         raise ValueError(f"relevant must have shape {(len(queries), len(images))}, got "

@@ -211,6 +211,29 @@ def test_bad_input_is_named(x, y, message):
             metric(x, y)
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda: metrics.recall_at_k(np.eye(3), np.eye(3), max_queries=0),
+     "max_queries must be at least 1"),
+    (lambda: metrics.uniformity(np.eye(3), max_rows=0), "max_rows must be at least 1"),
+    (lambda: metrics.logit_entropy(np.eye(3), np.eye(4), 0.1),
+     "images and texts live in different spaces: 3 and 4"),
+    (lambda: metrics.mixed_retrieval(np.eye(3), np.eye(4), np.eye(3), np.ones((3, 4))),
+     "queries and images live in different spaces"),
+    (lambda: metrics.centroid_distance([[1.0, 0.0]], [[0.0, 1.0]]),
+     "x must be an array or a tensor, got a list"),
+    (lambda: metrics.centroid_distance(np.full((2, 2), 1e200), np.ones((2, 2))),
+     r"x has a row too large to normalise \(row 0\)"),
+])
+def test_more_bad_input_is_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_bfloat16_tensors_are_read():
+    x = torch.ones(3, 2, dtype=torch.bfloat16)
+    assert metrics.centroid_distance(x, torch.ones(3, 2)) == pytest.approx(0, abs=1e-9)
+
+
 def test_a_zero_row_is_reported_by_its_global_index(monkeypatch):
     monkeypatch.setattr(metrics, "CHUNK", 4)
     x = np.ones((10, 3))
