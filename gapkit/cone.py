@@ -260,10 +260,14 @@ def seed_separation(embeddings: np.ndarray) -> dict[str, float]:
     Introduced in chapter 2 (The cone effect)."""
     from sklearn.linear_model import LogisticRegression
 
+    if embeddings.ndim != 3 or embeddings.shape[0] < 2 or embeddings.shape[1] < 2:
+        raise ValueError("embeddings must have shape (initialisations >= 2, inputs >= 2, "
+                         f"dim), got {embeddings.shape}")
     inits, n, _ = embeddings.shape
-    unit = embeddings / np.linalg.norm(embeddings, axis=-1, keepdims=True)
+    unit = metrics.normalize_rows(embeddings.reshape(inits * n, -1), "embeddings")
+    unit = unit.reshape(embeddings.shape)
+    within = np.mean([metrics.mean_cosine(one) for one in unit])
     sums = unit.sum(axis=1)  # (inits, dim)
-    within = np.mean([(s @ s - n) / (n * (n - 1)) for s in sums])
     total = sums.sum(axis=0)
     between = (total @ total - (sums * sums).sum()) / (n * n * inits * (inits - 1))
     # probe: train on the first half of the inputs, test on the other half

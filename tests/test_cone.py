@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gapkit import cone
+from gapkit import cone, metrics
 
 
 def test_relu_layers_close_the_cone_and_linear_ones_do_not():
@@ -153,6 +153,11 @@ def test_seed_embeddings_form_separate_cones():
     stats = cone.seed_separation(embeddings)
     assert stats["within"] > stats["between"] + 0.5
     assert stats["probe_accuracy"] == 1.0 and stats["chance"] == 0.25
+    flat = embeddings.reshape(-1, 64)  # all 80 rows: within and between pairs together
+    pairs = 80 * 79
+    within_pairs, between_pairs = 4 * 20 * 19, 4 * 3 * 20 * 20
+    mixed = (stats["within"] * within_pairs + stats["between"] * between_pairs) / pairs
+    assert mixed == pytest.approx(metrics.mean_cosine(flat), abs=1e-9)
 
 
 @pytest.mark.parametrize("call, message", [
@@ -166,6 +171,8 @@ def test_seed_embeddings_form_separate_cones():
     (lambda: cone.theorem2_trace(inits=1), "inits >= 2"),
     (lambda: cone.theorem2_trace("gelu"), "unknown activation"),
     (lambda: cone.resnet18_features(torch.zeros(2, 1, 8, 8)), "images must have shape"),
+    (lambda: cone.seed_separation(np.ones((1, 5, 3))), "initialisations >= 2"),
+    (lambda: cone.seed_separation(np.zeros((2, 5, 3))), "zero row"),
 ])
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
