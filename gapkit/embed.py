@@ -323,7 +323,7 @@ def run(inputs: Inputs, model_name: str, out: str | Path, pretrained: str | None
         raise EmbedError(str(error)) from error
     model = load_model(model_name, pretrained, seed=seed, device=device)
     try:
-        tokenizer = models.tokenizer_of(model_name)
+        models.tokenizer_of(model_name)  # loaded (and cached) before any work is done
     except Exception as error:  # a Hugging Face tokenizer may need the network
         raise EmbedError(f"cannot load the tokenizer of {model_name}: "
                          f"{_first_line(error)}") from error
@@ -338,7 +338,7 @@ def run(inputs: Inputs, model_name: str, out: str | Path, pretrained: str | None
     todo = [k for k in range(len(shards)) if not (work / _shard_name(k)).exists()]
     prompt_embeddings = None
     if inputs.prompts is not None:
-        prompt_embeddings = _encode_texts(model, tokenizer, inputs.prompts, batch_size, device)
+        prompt_embeddings = models.encode_texts(model, inputs.prompts, batch_size)
 
     dataset = _ImageFiles(inputs.images, transform, (3, *size))
     loader = torch.utils.data.DataLoader(
@@ -355,8 +355,8 @@ def run(inputs: Inputs, model_name: str, out: str | Path, pretrained: str | None
                     raise EmbedError(problem)
                 x = torch.nn.functional.normalize(model.encode_image(images.to(device)), dim=-1)
                 if prompt_embeddings is None:
-                    y = _encode_texts(model, tokenizer, [inputs.texts[i] for i in rows],
-                                      batch_size, device)
+                    y = models.encode_texts(model, [inputs.texts[i] for i in rows],
+                                            batch_size)
                 else:
                     y = prompt_embeddings[inputs.labels[rows]]
                 k = rows[0] // shard_rows
@@ -370,15 +370,6 @@ def run(inputs: Inputs, model_name: str, out: str | Path, pretrained: str | None
             io.remove(work)
         raise
     return _finish(work, out, inputs, prompt_embeddings, overwrite)
-
-
-@torch.inference_mode()
-def _encode_texts(model, tokenizer, texts: list[str], batch_size: int, device) -> np.ndarray:
-    parts = []
-    for start in range(0, len(texts), batch_size):
-        tokens = tokenizer(texts[start:start + batch_size]).to(device)
-        parts.append(torch.nn.functional.normalize(model.encode_text(tokens), dim=-1))
-    return torch.cat(parts).float().cpu().numpy()
 
 
 def _finish(work: Path, out: Path, inputs: Inputs, prompt_embeddings, overwrite: bool) -> Path:
