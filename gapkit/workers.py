@@ -34,7 +34,8 @@ def map(fn: Callable, items: Iterable, count: int) -> list:
     (interrupting a Jupyter kernel signals its workers too), the call runs once more on new
     ones; otherwise a dead worker, or one that cannot start (a script without a
     ``__main__`` guard), raises ``BrokenProcessPool``. After any error the workers are
-    stopped, so that no item goes on running behind it.
+    stopped, so that no item goes on running behind it. Call it from one thread at a time:
+    the workers are shared, and one call's idle timer or error may stop them under another.
 
     Used by ``gapkit.train.train_all``: the page 'The book's world and its CLIP' and the
     sweeps of chapters 3 to 6."""
