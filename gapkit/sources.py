@@ -48,17 +48,21 @@ def book_pairs(name: str) -> tuple[np.ndarray, np.ndarray]:
     if base not in paper.PAPER_N or name not in paper.PAPER_FEATURES:
         raise ValueError(f"unknown feature set {name!r}: choose from "
                          f"{list(paper.PAPER_FEATURES)}")
-    config = train.TrainConfig()
-    world, seed = config.world, config.seed + 7
-    n = min(paper.PAPER_N[base], world.n_combos)
-    order = torch.randperm(world.n_combos, generator=torch.Generator().manual_seed(seed))
-    batch = world.batch(order[:n].sort().values, seed=seed)
+    config = train.experiment()  # chapter 1's model, trained for the profile's steps
+    pictures = config.world.one_of_each()  # chapter 1's pictures of it
     if name.endswith("_random"):
-        return models.encode_at_init(config.model, config.seed, batch.images,
-                                     batch.captions)
-    model = train.train(config, progress=False).model
-    return (models.encode_images(model, batch.images),
-            models.encode_texts(model, batch.captions))
+        x, y = models.encode_at_init(config.model, config.seed, pictures.images,
+                                     pictures.captions)
+    else:
+        model = train.train(config, progress=False).model
+        x, y = (models.encode_images(model, pictures.images),
+                models.encode_texts(model, pictures.captions))
+    n = min(paper.PAPER_N[base], len(x))
+    if n < len(x):  # a seeded subset of the rows, in order
+        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(7))
+        keep = order[:n].sort().values.numpy()
+        x, y = x[keep], y[keep]
+    return x, y
 
 
 def paired(name: str, base_url: str = paper.BASE_URL) -> Pairs:

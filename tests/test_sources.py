@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import ARRAY, dead_url
 
-from gapkit import sources, train
+from gapkit import models, sources, train
 from gapkit.data import DataUnavailable
 
 
@@ -37,13 +37,17 @@ def test_the_stand_in_has_one_picture_per_caption_at_most_the_files_pairs(monkey
     monkeypatch.setenv("GAPKIT_CACHE", str(tmp_path))
     monkeypatch.setenv("GAPKIT_DEVICE", "cpu")
     small = train.TrainConfig(steps=2, eval_every=2, eval_images=8, batch_size=16)
-    monkeypatch.setattr(train, "TrainConfig", lambda: small)
+    monkeypatch.setattr(train, "experiment", lambda: small)
     for name in ("clasp", "clasp_random"):
         x, y = sources.book_pairs(name)
         assert x.shape == y.shape == (99, 64)
         assert len(np.unique(y.round(5), axis=0)) == 99  # 99 different captions
     x, y = sources.book_pairs("clip")  # 500 pairs in the file, 192 captions here
     assert x.shape == y.shape == (small.world.n_combos, 64)
+    pictures = small.world.one_of_each()  # chapter 1's pictures, so its numbers
+    model = train.train(small, progress=False).model
+    np.testing.assert_array_equal(x, models.encode_images(model, pictures.images))
+    np.testing.assert_array_equal(y, models.encode_texts(model, pictures.captions))
 
 
 def test_unknown_name():
