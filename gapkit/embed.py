@@ -290,7 +290,9 @@ def _prepare(work: Path, fingerprint: str) -> None:
             same = json.loads(manifest.read_text())["fingerprint"] == fingerprint
         except (OSError, ValueError, KeyError, TypeError):
             same = False
-        if same:
+        if same:  # resume; a write cut off by the stop left only its temporary file
+            for orphan in work.glob(".*.partial"):
+                orphan.unlink()
             return
         print(f"gapkit embed: {work} holds shards of other inputs; starting over",
               file=sys.stderr)

@@ -255,8 +255,10 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
     when the block fails. A reader never sees half a file, a failed write leaves whatever
     was there, and two processes that write one path at once never share a temporary file.
 
-    Every file gapkit writes goes through it: ``gapkit embed``'s shards and records, the
-    training cache (the page 'The book's world and its CLIP') and the paper's files."""
+    Every data file gapkit writes goes through it: ``gapkit embed``'s shards and records,
+    the training cache (the page 'The book's world and its CLIP') and the paper's files. A
+    write killed outright leaves its temporary file; ``gapkit embed`` removes those when it
+    resumes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")

@@ -43,7 +43,8 @@ MAX_LOGIT_SCALE = math.log(100)  # as in CLIP and open_clip: temperature never b
 def _check_temperature(name: str, tau: float) -> None:
     # Training clamps log(1/τ) to [0, MAX_LOGIT_SCALE]; a τ outside would change unseen. The
     # slack lets in a τ read back from a run that ended at the bound (float32 rounding).
-    if not (tau > 0 and -1e-6 <= math.log(1 / tau) <= MAX_LOGIT_SCALE + 1e-6):
+    if not (math.isfinite(tau) and tau > 0
+            and -1e-6 <= math.log(1 / tau) <= MAX_LOGIT_SCALE + 1e-6):
         raise ValueError(f"{name} must lie in [1/100, 1], where training keeps it, got {tau}")
 
 

@@ -140,6 +140,18 @@ def test_an_interrupted_run_resumes_from_its_shards(folder, checkpoint, capsys, 
     assert not parts.exists()
 
 
+def test_a_resumed_folder_output_holds_no_half_written_shard(folder, checkpoint):
+    broken = folder / "images" / "img10.png"  # in the third shard of 4 rows
+    good = broken.read_bytes()
+    broken.write_bytes(good[:40])
+    assert run_embed(folder, checkpoint, "--shard-rows", "4", out="shards") == 2
+    orphan = folder / "shards.parts" / ".part-000002.npy.0123456789ab.partial"
+    orphan.write_bytes(b"half a shard")  # what a write killed outright leaves
+    broken.write_bytes(good)
+    assert run_embed(folder, checkpoint, "--shard-rows", "4", out="shards") == 0
+    assert not list((folder / "shards").glob(".*"))  # the folder became the output
+
+
 def test_other_inputs_start_over(folder, checkpoint, capsys):
     parts = folder / "features.npy.parts"
     parts.mkdir()

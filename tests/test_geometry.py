@@ -81,7 +81,7 @@ def test_an_image_only_shift_is_a_per_class_logit_offset(delta, seed):
 @settings(max_examples=30, deadline=None)
 @given(delta=st.floats(-3, 3), seed=st.integers(0, 1000),
        move=st.sampled_from(["both", "images"]))
-def test_only_the_part_of_the_direction_inside_the_prompt_span_changes_predictions(
+def test_a_direction_with_no_part_inside_the_prompt_span_moves_no_prediction(
         delta, seed, move):
     rng = np.random.default_rng(seed)
     images, prompts = rng.normal(size=(50, 10)), rng.normal(size=(3, 10))

@@ -162,6 +162,8 @@ def test_a_loss_checked_after_the_next_batch_is_drawn_still_stops_before_the_nex
     ({"temperature": -0.1}, r"temperature must lie in \[1/100, 1\]"),
     ({"temperature": 0.005}, r"temperature must lie in \[1/100, 1\]"),  # clamped otherwise
     ({"temperature": 2.0}, r"temperature must lie in \[1/100, 1\]"),
+    ({"temperature": float("inf")}, r"temperature must lie in \[1/100, 1\]"),
+    ({"temperature": float("nan")}, r"temperature must lie in \[1/100, 1\]"),
     ({"learn_temperature": False, "temperature_to": 0.005}, "temperature_to must lie in"),
     ({"init": "orthogonal"}, "unknown init 'orthogonal'"),
     ({"model": "ViT-B-32"}, "unknown model 'ViT-B-32'"),
