@@ -88,9 +88,7 @@ def shift(x: ArrayLike, y: ArrayLike, delta: float, *, direction: ArrayLike | No
 def _unit_rows_in_one_space(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     # x and y need not pair (N images against C prompts), only share a dimension.
     x, y = metrics.normalize_rows(x, "x"), metrics.normalize_rows(y, "y")
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(f"x and y live in different spaces: {x.shape[1]} and "
-                         f"{y.shape[1]} dimensions")
+    metrics._one_space(x, y, "x", "y")
     return x, y
 
 

@@ -443,9 +443,7 @@ def zero_shot(images: ArrayLike, prompts: ArrayLike) -> np.ndarray:
     (chapter 5). Images are read in chunks; prompts (one per class) are held in memory."""
     prompts = normalize_rows(prompts, "prompts")
     _check_shape(images, "images")
-    if images.shape[1] != prompts.shape[1]:
-        raise ValueError(f"images and prompts live in different spaces: {images.shape[1]} "
-                         f"and {prompts.shape[1]} dimensions")
+    _one_space(images, prompts, "images", "prompts")
     return np.concatenate([(_rows(images, rows, "images") @ prompts.T).argmax(axis=1)
                            for rows in _chunks(len(images))])
 

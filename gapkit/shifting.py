@@ -33,9 +33,7 @@ class ShiftedCosines:
     def __init__(self, x: ArrayLike, y: ArrayLike, direction: ArrayLike):
         x, y = metrics.normalize_rows(x, "x"), metrics.normalize_rows(y, "y")
         unit = geometry.unit(direction, x.shape[1])
-        if x.shape[1] != y.shape[1]:
-            raise ValueError(f"x and y live in different spaces: {x.shape[1]} and "
-                             f"{y.shape[1]} dimensions")
+        metrics._one_space(x, y, "x", "y")
         self.cosines, self.along_x, self.along_y = x @ y.T, x @ unit, y @ unit
 
     def __call__(self, delta: float, move: str = "both") -> np.ndarray:
