@@ -151,12 +151,12 @@ def _progress_bar(n: int):
 
 
 def _check_plot_path(path: str) -> None:
-    from matplotlib.figure import Figure
+    from matplotlib.backend_bases import FigureCanvasBase
 
     target = Path(path)
     if not target.parent.is_dir():
         raise ValueError(f"--plot {path}: no folder {target.parent} to save it in")
-    kinds = Figure().canvas.get_supported_filetypes()
+    kinds = FigureCanvasBase.get_supported_filetypes()
     if target.suffix.lstrip(".").lower() not in kinds:
         raise ValueError(f"--plot {path}: name a kind of image matplotlib writes, by its "
                          f"extension: {', '.join(sorted(kinds))}")
