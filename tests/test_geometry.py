@@ -94,29 +94,31 @@ def test_a_direction_with_no_part_inside_the_prompt_span_moves_no_prediction(
                                   metrics.zero_shot(images, prompts))
 
 
+def whole_and_inside(images, prompts, delta, move, rng):
+    """Predictions after shifting along a random direction, and along its inside part
+    alone by the same amount (shift() takes unit directions)."""
+    direction = geometry.unit(rng.normal(size=prompts.shape[1]), prompts.shape[1])
+    inside, _ = geometry.split_direction(direction, prompts)
+    length = np.linalg.norm(inside)
+    return (metrics.zero_shot(*geometry.shift(images, prompts, delta, direction=direction,
+                                              move=move)),
+            metrics.zero_shot(*geometry.shift(images, prompts, delta * length,
+                                              direction=inside / length, move=move)))
+
+
 @settings(max_examples=30, deadline=None)
 @given(delta=st.floats(-3, 3), seed=st.integers(0, 1000))
 def test_an_image_only_shift_predicts_as_its_inside_part_alone(delta, seed):
     rng = np.random.default_rng(seed)
     images, prompts = rng.normal(size=(50, 10)), rng.normal(size=(3, 10))
-    direction = geometry.unit(rng.normal(size=10), 10)
-    inside, _ = geometry.split_direction(direction, prompts)
-    length = np.linalg.norm(inside)  # shift() takes unit directions
-    whole = geometry.shift(images, prompts, delta, direction=direction, move="images")
-    part = geometry.shift(images, prompts, delta * length, direction=inside / length,
-                          move="images")
-    np.testing.assert_array_equal(metrics.zero_shot(*whole), metrics.zero_shot(*part))
+    np.testing.assert_array_equal(*whole_and_inside(images, prompts, delta, "images", rng))
 
 
 def test_a_shift_of_both_modalities_also_feels_the_outside_part():
     rng = np.random.default_rng(0)
     images, prompts = rng.normal(size=(2000, 10)) + 0.5, rng.normal(size=(4, 10))
-    direction = geometry.unit(rng.normal(size=10), 10)
-    inside, _ = geometry.split_direction(direction, prompts)
-    length = np.linalg.norm(inside)
-    whole = geometry.shift(images, prompts, 2.0, direction=direction)
-    part = geometry.shift(images, prompts, 2.0 * length, direction=inside / length)
-    assert (metrics.zero_shot(*whole) != metrics.zero_shot(*part)).mean() > 0.01
+    whole, inside = whole_and_inside(images, prompts, 2.0, "both", rng)
+    assert (whole != inside).mean() > 0.01
 
 
 def test_shift_along_a_given_direction_needs_no_pairs_and_checks_its_input():
