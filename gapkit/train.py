@@ -449,22 +449,23 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
         record(0, loss_of(*inputs_from(*drawn_for(1))).item())
     take_step = graphed.GraphedStep(step_in_place, device)  # replayed as a graph on CUDA
     data_seconds = 0.0
-    loss = None
+    unchecked = None  # the last step's loss, until it is tested for finiteness
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc="training",
                      leave=False):
         tic = time.perf_counter()
         drawn = drawn_for(step)  # while a GPU may still be running the step before
         data_seconds += time.perf_counter() - tic
-        if loss is not None:  # the first wait for a GPU, so it comes after the drawing
-            _ensure_finite(loss, step - 1, config)
+        if unchecked is not None:  # the first wait for a GPU, so it comes after the drawing
+            _ensure_finite(unchecked, step - 1, config)
 
-        loss = take_step(*inputs_from(*drawn))
+        unchecked = take_step(*inputs_from(*drawn))
         schedule.step()
         if config.temperature_to is not None:
             set_temperature(step)
         if step % config.eval_every == 0 or step == config.steps:
-            _ensure_finite(loss, step, config)  # before any metric reads the weights
-            record(step, loss.item())
+            _ensure_finite(unchecked, step, config)  # before any metric reads the weights
+            record(step, unchecked.item())
+            unchecked = None
     optimizer.zero_grad(set_to_none=True)  # on CUDA they lie in the graph's memory pool
     model.eval()
     return Run(model, config, history, seconds=time.perf_counter() - started,

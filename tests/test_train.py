@@ -156,6 +156,16 @@ def test_a_loss_checked_after_the_next_batch_is_drawn_still_stops_before_the_nex
     assert len(calls) == 4  # step 4 never ran
 
 
+def test_each_step_s_loss_is_tested_for_finiteness_once(monkeypatch):
+    tested = []
+    checked = training._ensure_finite
+    monkeypatch.setattr(training, "_ensure_finite",
+                        lambda loss, step, config: (tested.append(step),
+                                                    checked(loss, step, config)))
+    train(TrainConfig(**SMALL), use_cache=False, progress=False)
+    assert tested == list(range(1, SMALL["steps"] + 1))
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"batch_size": 1}, "batch_size must be at least 2"),
     ({"temperature": 0.0}, r"temperature must lie in \[1/100, 1\]"),
