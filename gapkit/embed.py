@@ -40,7 +40,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 from tqdm import tqdm
 
 from gapkit import io, models, runtime
-from gapkit.models import hub_offline, hub_reachable
+from gapkit.models import error_line, hub_offline, hub_reachable
 
 SHARD_ROWS = 10_000  # pairs per shard: 10,000 x 512 x 2 float32 = 41 MB
 
@@ -170,12 +170,6 @@ def class_inputs(classes: str | Path, template: str) -> Inputs:
 # --- the model -------------------------------------------------------------------------------
 
 
-def _first_line(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    text = "; ".join(lines[:2]) or type(error).__name__
-    return text if len(text) <= 240 else text[:237] + "..."
-
-
 def load_model(name: str, pretrained: str | None = None, seed: int = 0,
                device: torch.device | str | None = None) -> torch.nn.Module:
     """``models.load`` with each way it can fail turned into a one-line ``EmbedError``:
@@ -195,7 +189,7 @@ def load_model(name: str, pretrained: str | None = None, seed: int = 0,
             return models.load(name, pretrained=path, device=device)
         except Exception as error:  # torch.load and load_state_dict raise many kinds
             raise EmbedError(f"the checkpoint {path} does not fit the model {name}: "
-                             f"{_first_line(error)}") from error
+                             f"{error_line(error)}") from error
     if path.suffix or os.sep in str(pretrained):
         raise EmbedError(f"no checkpoint file {pretrained} (--pretrained takes a file or a tag)")
     tags = open_clip.list_pretrained_tags_by_model(name)
@@ -210,7 +204,7 @@ def load_model(name: str, pretrained: str | None = None, seed: int = 0,
                                                                                   pretrained))
         except Exception as error:  # network and hub errors come in many kinds
             reason = ("the network is unreachable and they are not in the local cache"
-                      if offline else _first_line(error))
+                      if offline else error_line(error))
             raise EmbedError(f"cannot fetch the pretrained weights {name}/{pretrained}: "
                              f"{reason}; give a checkpoint file to --pretrained "
                              "instead") from error
@@ -242,7 +236,7 @@ class _ImageFiles(torch.utils.data.Dataset):
             return self.transform(load_image(self.paths[index])), ""
         except Exception as error:  # PIL raises OSError, ValueError, DecompressionBombError…
             return torch.zeros(self.shape), f"cannot read the image {self.paths[index]}: " \
-                                            f"{_first_line(error)}"
+                                            f"{error_line(error)}"
 
 
 def load_image(path: Path) -> Image.Image:
@@ -328,7 +322,7 @@ def run(inputs: Inputs, model_name: str, out: str | Path, pretrained: str | None
         models.tokenizer_of(model_name)  # loaded (and cached) before any work is done
     except Exception as error:  # a Hugging Face tokenizer may need the network
         raise EmbedError(f"cannot load the tokenizer of {model_name}: "
-                         f"{_first_line(error)}") from error
+                         f"{error_line(error)}") from error
     transform = _image_transform(model)
     size = open_clip.get_model_preprocess_cfg(model)["size"]
     size = (size, size) if isinstance(size, int) else tuple(size)

@@ -168,9 +168,13 @@ def _readable(path: Path) -> bool:
     return True
 
 
-def _first_line(error: BaseException) -> str:
-    text = (str(error).strip().splitlines() or [""])[0]
-    return f"{type(error).__name__}: {text[:160]}"
+def error_line(error: BaseException) -> str:
+    """``error`` quoted on one line: its type and first two lines, at most 240 characters.
+    The messages of ``pretrained_from_env`` (chapters 1, 2 and 5) and of the `gapkit embed`
+    command quote open_clip's and torch's errors with it."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = type(error).__name__ + (": " + "; ".join(lines[:2]) if lines else "")
+    return text if len(text) <= 240 else text[:237] + "..."
 
 
 def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
@@ -199,10 +203,10 @@ def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
         except Exception as error:  # open_clip's errors vary: tell the two causes apart
             if not _readable(path):
                 raise ValueError(f"GAPKIT_PRETRAINED={source} is not a checkpoint file "
-                                 f"({_first_line(error)})") from error
+                                 f"({error_line(error)})") from error
             raise ValueError(f"GAPKIT_PRETRAINED={source} does not hold {name} weights "
                              "(set GAPKIT_PRETRAINED_MODEL to its architecture): "
-                             f"{_first_line(error)}") from error
+                             f"{error_line(error)}") from error
         return model, f"Pretrained CLIP: {name} from {path.name}."
     if source not in open_clip.list_pretrained_tags_by_model(name):
         raise ValueError(f"GAPKIT_PRETRAINED={source!r} is neither a file nor one of "

@@ -220,3 +220,11 @@ def test_the_books_tokens_are_clips_bpe():
     captions = World().sample(20, seed=0).captions
     np.testing.assert_array_equal(models.tokenize(models.load("gapclip-tiny"), captions),
                                   open_clip.tokenize(captions, context_length=16))
+
+
+def test_an_error_is_quoted_on_one_bounded_line():
+    assert models.error_line(ValueError("first\n\n  second  \nthird")) == (
+        "ValueError: first; second")
+    assert models.error_line(KeyError()) == "KeyError"
+    long = models.error_line(RuntimeError("x" * 1000))
+    assert len(long) == 240 and long.endswith("...") and "\n" not in long
