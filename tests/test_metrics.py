@@ -59,6 +59,11 @@ def test_mean_cosine_equals_the_brute_force_matrix(xy):
     assert metrics.mean_cosine(x) == pytest.approx(expected, abs=1e-10)
 
 
+def test_mean_cosine_of_two_rows_is_their_cosine():
+    assert metrics.mean_cosine(np.array([[1.0, 0.0], [1.0, 1.0]])) == pytest.approx(
+        np.sqrt(0.5))
+
+
 @settings(max_examples=40, deadline=None)
 @given(pairs(min_rows=3))
 def test_rmg_equals_its_definition(xy):
@@ -100,6 +105,13 @@ def test_recall_on_a_perfect_and_a_shuffled_pairing():
     assert metrics.recall_at_k(x, shuffled, 1) < 0.05
     sampled = metrics.recall_at_k(x, x, 1, max_queries=50)
     assert sampled == 1.0
+    assert metrics.recall_at_k(x, x, max_queries=1) == 1.0  # a sample of one query
+
+
+def test_recall_counts_the_own_caption_s_rank():
+    x = np.eye(2)  # each image's own caption is orthogonal to it, the other one identical
+    assert metrics.recall_at_k(x, x[::-1]) == 0.0  # k = 1 unless told
+    assert metrics.recall_at_k(x, x[::-1], 2) == 1.0
 
 
 def test_uniformity_exact_and_sampled():
@@ -109,6 +121,15 @@ def test_uniformity_exact_and_sampled():
     exact = np.log(np.mean(np.exp(-2 * sq[off])))
     assert metrics.uniformity(x) == pytest.approx(exact, abs=1e-10)
     assert metrics.uniformity(x, max_rows=150) == pytest.approx(exact, abs=0.05)
+    # two orthogonal unit rows lie 2 apart squared: log exp(-2 * 2)
+    assert metrics.uniformity(np.eye(2)) == pytest.approx(-4.0)
+
+
+def test_uniformity_over_more_rows_than_one_block():
+    x = unit(np.random.default_rng(2).normal(size=(1100, 3)))  # blocks of 1024 and 76
+    sq = np.sum((x[:, None] - x[None]) ** 2, axis=-1)
+    exact = np.log(np.mean(np.exp(-2 * sq[~np.eye(1100, dtype=bool)])))
+    assert metrics.uniformity(x, max_rows=1100) == pytest.approx(exact, abs=1e-10)
 
 
 def test_alignment_and_paired_cosine_agree():
@@ -143,6 +164,16 @@ def test_measure_agrees_with_the_single_metrics():
     assert m.alignment == pytest.approx(metrics.alignment(x, y))
     assert m.recall_at_5 == metrics.recall_at_k(x, y, 5)
     assert set(m.as_dict()) >= {"n", "dim", "centroid_distance", "rmg", "linear_separability"}
+
+
+def test_measure_counts_its_progress_over_both_passes(monkeypatch):
+    monkeypatch.setattr(metrics, "CHUNK", 64)
+    x, y = clustered(n=300)
+    calls = []
+    metrics.measure(x, y, progress=lambda done, total: calls.append((done, total)))
+    done = [d for d, _ in calls]
+    assert {t for _, t in calls} == {600} and done[-1] == 600
+    assert done[0] == 64 and all(np.diff(done) > 0)
 
 
 def test_recall_at_5_of_fewer_than_5_pairs_is_undefined_not_perfect():
@@ -274,6 +305,12 @@ def test_bootstrap_spread_shrinks_with_more_pairs():
     np.testing.assert_array_equal(again, metrics.bootstrap(metrics.centroid_distance, *small))
 
 
+def test_bootstrap_can_draw_every_pair():
+    x = np.eye(4)  # each pair recognisable by its x row
+    drawn = metrics.bootstrap(lambda a, b: a.argmax(axis=1), x, x, resamples=100)
+    assert set(np.unique(drawn)) == {0, 1, 2, 3}
+
+
 def direct_clip_loss(x, y, temperature):
     """The symmetric CLIP loss written out by hand, for one batch."""
     x, y = unit(x), unit(y)
@@ -323,6 +360,9 @@ def test_clip_loss_batches():
         metrics.clip_loss(x, y, 0.0)
     with pytest.raises(ValueError, match="at least 2 pairs"):
         metrics.clip_loss(x[:1], y[:1], 0.1)
+    pairs_of_two = [direct_clip_loss(x[i:i + 2], y[i:i + 2], 0.1) for i in (0, 2)]
+    assert metrics.clip_loss(x[:4], y[:4], 0.1, batch_size=2) == pytest.approx(
+        np.mean(pairs_of_two))
 
 
 def test_zero_shot_picks_the_closest_prompt_and_checks_dimensions():
