@@ -231,8 +231,11 @@ def test_the_collapsed_paper_file_matches_a_float64_reference():
     (np.ones((3, 4)), np.ones((3, 5)), "do not pair"),
     (np.ones(4), np.ones(4), "must be 2-D"),
     (np.ones((0, 4)), np.ones((0, 4)), "empty"),
+    (np.ones((4, 0)), np.ones((4, 0)), "empty"),
     (np.full((3, 4), np.nan), np.ones((3, 4)), "NaN or inf"),
     (np.ones((3, 4)), np.full((3, 4), np.inf), "NaN or inf"),
+    (np.ones((4, 4)), np.vstack([np.ones((2, 4)), np.full((2, 4), np.nan)]),
+     r"y holds NaN or inf values \(first: row 2\)"),
     (np.vstack([np.ones(4), np.zeros(4)]), np.ones((2, 4)), "zero row"),
 ])
 def test_bad_input_is_named(x, y, message):
