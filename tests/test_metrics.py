@@ -181,6 +181,7 @@ def test_recall_at_5_of_fewer_than_5_pairs_is_undefined_not_perfect():
     m = metrics.measure(x, x[::-1])
     assert m.recall_at_5 is None and m.recall_at_1 == 0.0
     assert "| recall@5, x → y | n/a |" in report.measurements({"a": m})
+    assert metrics.measure(np.eye(5), np.eye(5)[::-1]).recall_at_5 == 1.0  # 5 is enough
 
 
 def test_torch_chunks_and_arrays_agree(monkeypatch):
@@ -394,6 +395,15 @@ def test_paired_difference_brackets_the_mean_change():
     assert metrics.paired_difference(before, before) == (0.0, 0.0, 0.0)
     with pytest.raises(ValueError, match="same length"):
         metrics.paired_difference(before, after[:10])
+    with pytest.raises(ValueError, match="same length"):
+        metrics.paired_difference([], [])
+
+
+def test_paired_difference_gives_a_95_percent_interval():
+    change = np.random.default_rng(1).normal(size=400)  # b − a; a is all zeros
+    mean, low, high = metrics.paired_difference(np.zeros(400), change)
+    half_width = 1.96 * change.std() / np.sqrt(400)  # the normal approximation
+    assert (high - low) / 2 == pytest.approx(half_width, rel=0.05)
 
 
 def test_seed_interval_is_students_t_around_the_mean():
@@ -443,8 +453,9 @@ def test_gap_dimensions_counts_the_coordinates_that_carry_the_gap(k, seed):
     x[:, :k] *= -1  # the same row norms: the gap lies in those k coordinates only
     assert metrics.gap_dimensions(x, y, share=1.0) == k
     assert 1 <= metrics.gap_dimensions(x, y, share=0.5) <= k
-    with pytest.raises(ValueError, match="share must lie"):
-        metrics.gap_dimensions(x, y, share=0)
+    for share in (0, 1.01):
+        with pytest.raises(ValueError, match="share must lie"):
+            metrics.gap_dimensions(x, y, share=share)
 
 
 def test_gap_dimensions_is_one_for_a_gap_along_one_axis():
