@@ -162,7 +162,10 @@ def test_measure_agrees_with_the_single_metrics():
     assert m.rmg == pytest.approx(metrics.rmg(x, y))
     assert m.mean_cosine_y == pytest.approx(metrics.mean_cosine(y))
     assert m.alignment == pytest.approx(metrics.alignment(x, y))
-    assert m.recall_at_5 == metrics.recall_at_k(x, y, 5)
+    noisy = x + 0.8 * np.random.default_rng(0).normal(size=x.shape)  # recall@1, 2, 5, 6 differ
+    for k in (1, 5):
+        assert getattr(metrics.measure(x, noisy), f"recall_at_{k}") == metrics.recall_at_k(
+            x, noisy, k)
     assert set(m.as_dict()) >= {"n", "dim", "centroid_distance", "rmg", "linear_separability"}
 
 
@@ -420,8 +423,9 @@ def test_seed_interval_is_students_t_around_the_mean():
         metrics.seed_interval([1.0, np.nan])
     with pytest.raises(ValueError, match="non-empty 1-D"):
         metrics.seed_interval([])
-    with pytest.raises(ValueError, match="level"):
-        metrics.seed_interval([1.0, 2.0], level=1.0)
+    for level in (0.0, 1.0):
+        with pytest.raises(ValueError, match="level"):
+            metrics.seed_interval([1.0, 2.0], level=level)
 
 
 @settings(max_examples=50, deadline=None)
@@ -456,6 +460,8 @@ def test_gap_dimensions_counts_the_coordinates_that_carry_the_gap(k, seed):
     for share in (0, 1.01):
         with pytest.raises(ValueError, match="share must lie"):
             metrics.gap_dimensions(x, y, share=share)
+    with pytest.raises(ValueError, match="no gap to share out"):
+        metrics.gap_dimensions(x, x)
 
 
 def test_gap_dimensions_is_one_for_a_gap_along_one_axis():
