@@ -36,16 +36,14 @@ def test_positive_delta_closes_the_gap_and_negative_widens_it():
     assert metrics.centroid_distance(*geometry.shift(x, y, -0.3)) > gap
 
 
-def test_shift_moves_along_the_gap_direction_only():
+def test_a_shift_of_both_moves_each_modality_half_the_step_along_the_gap():
     x, y = gapped()
-    direction = metrics.gap_vector(x, y)
-    nx, _ = metrics.paired(x, y)
-    sx, _ = geometry.shift(x, y, 0.2)
-    # before renormalising, every row moved by -0.1 Δ̂: the move is parallel to Δ
-    moved = sx * np.linalg.norm(nx - 0.1 * direction / np.linalg.norm(direction),
-                                axis=1, keepdims=True) - nx
-    cosines = moved @ direction / (np.linalg.norm(moved, axis=1) * np.linalg.norm(direction))
-    np.testing.assert_allclose(cosines, -1, atol=1e-9)
+    sx, sy = geometry.shift(x, y, 0.2)
+    nx, ny = metrics.paired(x, y)
+    gap = metrics.gap_vector(x, y)
+    for shifted, raw in ((sx, nx - 0.1 * gap / np.linalg.norm(gap)),
+                         (sy, ny + 0.1 * gap / np.linalg.norm(gap))):
+        np.testing.assert_allclose(shifted, raw / np.linalg.norm(raw, axis=1, keepdims=True))
 
 
 def test_shift_needs_a_gap():
@@ -112,6 +110,12 @@ def test_an_image_only_shift_predicts_as_its_inside_part_alone(delta, seed):
     rng = np.random.default_rng(seed)
     images, prompts = rng.normal(size=(50, 10)), rng.normal(size=(3, 10))
     np.testing.assert_array_equal(*whole_and_inside(images, prompts, delta, "images", rng))
+
+
+def test_one_prompt_spans_nothing_so_the_whole_direction_lies_outside():
+    inside, outside = geometry.split_direction([3.0, 4.0], [[1.0, 0.0]])
+    np.testing.assert_array_equal(inside, [0.0, 0.0])
+    np.testing.assert_allclose(outside, [0.6, 0.8])
 
 
 def test_a_shift_of_both_modalities_also_feels_the_outside_part():
