@@ -37,6 +37,9 @@ def test_halves_are_disjoint_and_cover_everything():
         assert sorted(np.r_[fit, test]) == list(range(11))
     assert [f.tolist() for f, _ in shifting.halves(11, 3, 1)] == \
         [f.tolist() for f, _ in shifting.halves(11, 3, 1)]
+    for n, splits in ((3, 1), (10, 0)):
+        with pytest.raises(ValueError, match="at least 4 items and 1 split"):
+            shifting.halves(n, splits)
 
 
 def test_the_held_out_choice_never_reads_the_test_pairs():
