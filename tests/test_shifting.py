@@ -37,6 +37,7 @@ def test_halves_are_disjoint_and_cover_everything():
         assert sorted(np.r_[fit, test]) == list(range(11))
     assert [f.tolist() for f, _ in shifting.halves(11, 3, 1)] == \
         [f.tolist() for f, _ in shifting.halves(11, 3, 1)]
+    assert [len(half) for half in shifting.halves(4, 1)[0]] == [2, 2]
     for n, splits in ((3, 1), (10, 0)):
         with pytest.raises(ValueError, match="at least 4 items and 1 split"):
             shifting.halves(n, splits)
