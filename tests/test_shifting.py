@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gapkit import geometry, shifting
+from gapkit import geometry, metrics, shifting
 
 
 def gapped(n=60, d=8, seed=0):
@@ -73,6 +73,7 @@ def test_zero_shot_choice_uses_validation_for_delta_and_reports_on_test():
                                        direction).mean(axis=1)
     assert choice.delta_held_out == shifting.best_delta(deltas, curve)
     assert choice.optimistic == choice.curve.max() >= choice.held_out
-    assert choice.default == choice.curve[4]
+    assert choice.default == choice.curve[4] == np.mean(
+        metrics.zero_shot(test[0], prompts) == test[1])  # δ = 0: the model as it is
     with pytest.raises(ValueError, match="include 0"):
         shifting.choose_zero_shot(prompts, direction, validation, test, [0.5, 1.0])
