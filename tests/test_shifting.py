@@ -29,6 +29,8 @@ def test_best_delta_prefers_the_smallest_shift_among_ties():
     assert shifting.best_delta([-1, 0, 1], [1, 2, 3]) == 1
     with pytest.raises(ValueError, match="same length"):
         shifting.best_delta([0, 1], [1])
+    with pytest.raises(ValueError, match="same length"):
+        shifting.best_delta([], [])
 
 
 def test_halves_are_disjoint_and_cover_everything():
@@ -60,6 +62,18 @@ def test_the_held_out_choice_never_reads_the_test_pairs():
         shifting.held_out_split(x, y, fit, fit, deltas)
 
 
+def test_a_split_scores_its_test_pairs_unshifted_and_at_the_fitted_choice():
+    x, y = gapped(n=80)
+    fit, test = shifting.halves(80, 1, seed=0)[0]
+    result = shifting.held_out_split(x, y, fit, test, np.linspace(-1, 1, 21))
+    np.testing.assert_array_equal(result.baseline, [metrics.recall_at_k(x[test], y[test]),
+                                                   metrics.recall_at_k(y[test], x[test])])
+    direction = geometry.gap_direction(x[fit], y[fit])
+    for k, delta in enumerate(result.delta_held_out):
+        shifted = shifting.retrieval_curves(x[test], y[test], [delta], direction)
+        assert result.held_out[k] == shifted[0, k]
+
+
 def test_zero_shot_choice_uses_validation_for_delta_and_reports_on_test():
     rng = np.random.default_rng(0)
     prompts = rng.normal(size=(3, 8))
@@ -72,8 +86,12 @@ def test_zero_shot_choice_uses_validation_for_delta_and_reports_on_test():
     curve = shifting.zero_shot_correct(validation[0], prompts, validation[1], deltas,
                                        direction).mean(axis=1)
     assert choice.delta_held_out == shifting.best_delta(deltas, curve)
-    assert choice.optimistic == choice.curve.max() >= choice.held_out
+    assert choice.optimistic == choice.curve.max() > choice.held_out == choice.curve[
+        np.flatnonzero(deltas == choice.delta_held_out)[0]]  # test accuracy at validation's δ
     assert choice.default == choice.curve[4] == np.mean(
         metrics.zero_shot(test[0], prompts) == test[1])  # δ = 0: the model as it is
+    for gain, (low, high) in ((choice.held_out - choice.default, choice.interval_held_out),
+                              (choice.optimistic - choice.default, choice.interval_optimistic)):
+        assert low <= gain <= high
     with pytest.raises(ValueError, match="include 0"):
         shifting.choose_zero_shot(prompts, direction, validation, test, [0.5, 1.0])
