@@ -68,6 +68,33 @@ def test_read_reuses_one_buffer_and_getitem_does_not(tmp_path):
     x.read(slice(6, 10))
     np.testing.assert_array_equal(copy, array[0, :4])
     assert x[:, 1].tolist() == array[0, :, 1].tolist()
+    assert x.read(slice(5, 5)).shape == (0, 3)
+    for index in (np.array([0.0, 1.0]), np.array([[0, 1]])):
+        with pytest.raises(IndexError, match="index rows with"):
+            x[index]
+
+
+def test_a_version_2_header_is_read(tmp_path):
+    array = np.arange(2 * 4 * 3, dtype=np.float64).reshape(2, 4, 3)
+    with open(tmp_path / "v2.npy", "wb") as file:
+        np.lib.format.write_array(file, array, version=(2, 0))
+    x, y = io.load_pairs(tmp_path / "v2.npy")
+    np.testing.assert_array_equal(np.asarray(y), array[1])
+
+
+def test_remove_takes_a_link_away_and_leaves_what_it_points_to(tmp_path):
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    file = npy(folder / "a.npy", np.ones(2))
+    (tmp_path / "link").symlink_to(folder)
+    io.remove(tmp_path / "link")
+    assert file.exists() and not (tmp_path / "link").is_symlink()
+    io.remove(file)
+    io.remove(folder)
+    (tmp_path / "dangling").symlink_to(tmp_path / "never there")
+    io.remove(tmp_path / "dangling")
+    io.remove(tmp_path / "never there")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_pass_over_a_file_holds_one_chunk_not_the_file(tmp_path, monkeypatch):
@@ -153,8 +180,12 @@ def npy(path, array):
     (lambda p: [p.joinpath("bad.npy").write_bytes(b"\x93NUMPY garbage") and p / "bad.npy"],
      ValueError, "not a readable .npy"),
     (lambda p: [npy(p / "x.npy", np.ones((3, 4)))], ValueError, r"must hold shape \(2, N, D\)"),
+    (lambda p: [npy(p / "x.npy", np.ones((3, 4, 5)))], ValueError,
+     r"must hold shape \(2, N, D\)"),
     (lambda p: [npy(p / "s.npy", np.array([["a"]]))], ValueError, "not numbers"),
     (lambda p: [npy(p / "f.npy", np.asfortranarray(np.ones((2, 3, 4))))], ValueError,
+     "Fortran order"),
+    (lambda p: [npy(p / "f.npy", np.asfortranarray(np.ones((2, 1, 4))))], ValueError,
      "Fortran order"),
     (lambda p: [p / "x.npy"] * 3, ValueError, "one .* file or shard folder, or two"),
     (lambda p: [npy(p / "a.npy", np.ones((2, 3, 4))), npy(p / "b.npy", np.ones((3, 4)))],
