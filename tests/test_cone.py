@@ -62,6 +62,15 @@ def test_theorem1_probability_tends_to_one_and_fails_outside_its_condition():
     assert cone.theorem1_condition(1.0) == 1.0
     # cosine 0.9 > 0.6 with r = 3: the layer now lowers the cosine, more surely when wide
     assert cone.theorem1_probability(256, 0.9, r=3.0, trials=1000) < 0.05
+    assert cone.theorem1_probability(4, 1.0) == 0.0  # no cosine exceeds 1
+    assert cone.theorem1_probability(4, -1.0) == 1.0
+
+
+def test_theorem1_probability_of_one_unit_is_the_chance_that_both_inputs_fire():
+    # One unit maps u ⟂ v to two scalars, cosine 1 when both fire and 0 otherwise, so the
+    # probability is P[w·u + b > 0, w·v + b > 0] for w·u, w·v and b iid N(0, 1): two
+    # normals of correlation 1/2, both positive with probability 1/4 + asin(1/2)/(2π) = 1/3.
+    assert cone.theorem1_probability(1, 0.0, trials=20000) == pytest.approx(1 / 3, abs=0.01)
 
 
 arrays = st.tuples(st.integers(2, 6), st.integers(2, 6), st.integers(1, 4)).flatmap(
@@ -144,6 +153,13 @@ def test_cap_fraction_matches_monte_carlo(dim):
     assert cone.cap_fraction(theta, dim) == pytest.approx(inside, abs=0.005)
 
 
+def test_the_smallest_arguments_are_accepted():
+    assert [h.shape for h in cone.layer_outputs("relu", depth=0, width=1, n=2)] == [(2, 1)]
+    assert cone.cosine_trace("relu", depth=2, width=8, n=4, draws=1).shape == (1, 3)
+    trace = cone.theorem2_trace(depth=1, width=1, inits=2, n=2)
+    assert all(len(values) == 1 for values in trace.values())
+
+
 def test_seed_embeddings_form_separate_cones():
     from gapkit.data import World
 
@@ -164,6 +180,11 @@ def test_seed_embeddings_form_separate_cones():
     (lambda: cone.cosine_trace("gelu"), "unknown activation 'gelu'"),
     (lambda: cone.cosine_trace("relu", draws=0), "draws must be"),
     (lambda: cone.layer_outputs("relu", n=1), "n >= 2"),
+    (lambda: cone.layer_outputs("relu", depth=-1), "depth >= 0"),
+    (lambda: cone.layer_outputs("relu", width=0), "width >= 1"),
+    (lambda: cone.theorem2_trace(depth=0), "depth >= 1"),
+    (lambda: cone.theorem2_trace(width=0), "width >= 1"),
+    (lambda: cone.theorem2_trace(n=1), "n >= 2"),
     (lambda: cone.theorem1_probability(16, 1.5), "cosine"),
     (lambda: cone.cap_fraction(1.0, 1), "dim must be"),
     (lambda: cone.cap_fraction(4.0, 3), "half_angle"),
