@@ -66,11 +66,23 @@ def test_theorem1_probability_tends_to_one_and_fails_outside_its_condition():
     assert cone.theorem1_probability(4, -1.0) == 1.0
 
 
-def test_theorem1_probability_of_one_unit_is_the_chance_that_both_inputs_fire():
-    # One unit maps u ⟂ v to two scalars, cosine 1 when both fire and 0 otherwise, so the
-    # probability is P[w·u + b > 0, w·v + b > 0] for w·u, w·v and b iid N(0, 1): two
-    # normals of correlation 1/2, both positive with probability 1/4 + asin(1/2)/(2π) = 1/3.
-    assert cone.theorem1_probability(1, 0.0, trials=20000) == pytest.approx(1 / 3, abs=0.01)
+@pytest.mark.parametrize("cosine", [0.0, 0.5])
+def test_theorem1_probability_of_one_unit_is_the_chance_that_both_inputs_fire(cosine):
+    # One unit maps u and v to two scalars, of cosine 1 when both fire and 0 otherwise, so
+    # for 0 <= cos(u, v) < 1 the probability is P[w·u + b > 0, w·v + b > 0]: two normals of
+    # correlation (1 + cos) / 2, both positive with probability 1/4 + asin(that) / (2π).
+    both_fire = 1 / 4 + math.asin((1 + cosine) / 2) / (2 * math.pi)
+    assert cone.theorem1_probability(1, cosine, trials=20000) == pytest.approx(both_fire,
+                                                                               abs=0.01)
+
+
+def test_relu_map_is_the_mean_product_of_two_relu_units():
+    w = np.random.default_rng(0).normal(size=(400_000, 2))  # one unit's weights, many draws
+    for rho in (-0.5, 0.5, 0.9):
+        a = np.maximum(w @ [1.0, 0.0], 0)
+        b = np.maximum(w @ [rho, math.sqrt(1 - rho**2)], 0)
+        assert cone.relu_cosine_map(rho) == pytest.approx((a * b).mean() / (a * a).mean(),
+                                                          abs=0.005)
 
 
 arrays = st.tuples(st.integers(2, 6), st.integers(2, 6), st.integers(1, 4)).flatmap(
