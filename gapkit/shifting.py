@@ -31,9 +31,8 @@ class ShiftedCosines:
     """
 
     def __init__(self, x: ArrayLike, y: ArrayLike, direction: ArrayLike):
-        x, y = metrics.normalize_rows(x, "x"), metrics.normalize_rows(y, "y")
+        x, y = geometry._unit_rows_in_one_space(x, y)  # checked as geometry.shift checks
         unit = geometry.unit(direction, x.shape[1])
-        metrics._one_space(x, y, "x", "y")
         self.cosines, self.along_x, self.along_y = x @ y.T, x @ unit, y @ unit
 
     def __call__(self, delta: float, move: str = "both") -> np.ndarray:

@@ -23,6 +23,17 @@ def test_shifted_cosines_equal_the_cosines_of_shifted_rows(delta, seed, move):
     np.testing.assert_allclose(fast, sx @ sy.T, atol=1e-10)
 
 
+@pytest.mark.parametrize("y, message", [
+    (np.ones((2, 5)), "x and y live in different spaces: 4 and 5"),
+    (np.zeros((2, 4)), "y has a zero row"),
+])
+def test_shifted_cosines_check_their_input_as_a_shift_does(y, message):
+    with pytest.raises(ValueError, match=message):
+        shifting.ShiftedCosines(np.ones((3, 4)), y, np.ones(4))
+    with pytest.raises(ValueError, match=message):
+        geometry.shift(np.ones((3, 4)), y, 0.1, direction=np.ones(4))
+
+
 def test_best_delta_prefers_the_smallest_shift_among_ties():
     assert shifting.best_delta([-1, -0.5, 0, 0.5], [3, 1, 1, 3]) == 0.5
     assert shifting.best_delta([-1, 0, 1], [2, 2, 2]) == 0
