@@ -157,11 +157,13 @@ def test_a_loss_checked_after_the_next_batch_is_drawn_still_stops_before_the_nex
 
 
 def test_each_step_s_loss_is_tested_for_finiteness_once(monkeypatch):
-    tested = []
-    checked = training._ensure_finite
-    monkeypatch.setattr(training, "_ensure_finite",
-                        lambda loss, step, config: (tested.append(step),
-                                                    checked(loss, step, config)))
+    tested, ensure_finite = [], training._ensure_finite
+
+    def counted(loss, step, config):
+        tested.append(step)
+        ensure_finite(loss, step, config)
+
+    monkeypatch.setattr(training, "_ensure_finite", counted)
     train(TrainConfig(**SMALL), use_cache=False, progress=False)
     assert tested == list(range(1, SMALL["steps"] + 1))
 
