@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
@@ -40,7 +39,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 from tqdm import tqdm
 
 from gapkit import io, models, runtime
-from gapkit.models import error_line, hub_offline, hub_reachable
+from gapkit.models import error_line
 
 SHARD_ROWS = 10_000  # pairs per shard: 10,000 x 512 x 2 float32 = 41 MB
 
@@ -172,43 +171,23 @@ def class_inputs(classes: str | Path, template: str) -> Inputs:
 
 def load_model(name: str, pretrained: str | None = None, seed: int = 0,
                device: torch.device | str | None = None) -> torch.nn.Module:
-    """``models.load`` with each way it can fail turned into a one-line ``EmbedError``:
-    an unknown model, a checkpoint that is missing or does not fit, an unknown pretrained
-    tag, or a tag whose weights cannot be fetched (no network and not cached). Random weights
-    (``pretrained=None``) follow ``seed``, so a resumed run builds the same model. For the
-    ``gapkit embed`` command.
+    """``models.load_pretrained`` with each way it can fail turned into a one-line
+    ``EmbedError`` that names the option: an unknown model, a checkpoint that is missing or
+    does not fit, an unknown pretrained tag, or a tag whose weights cannot be fetched (no
+    network and not cached). Random weights (``pretrained=None``) follow ``seed``, so a
+    resumed run builds the same model. For the ``gapkit embed`` command.
     """
     if name not in open_clip.list_models():
         raise EmbedError(f"unknown open_clip model {name!r} (see open_clip.list_models())")
     if pretrained is None:
         runtime.seed_everything(seed)
         return models.load(name, device=device)
-    path = Path(pretrained).expanduser()
-    if path.is_file():
-        try:
-            return models.load(name, pretrained=path, device=device)
-        except Exception as error:  # torch.load and load_state_dict raise many kinds
-            raise EmbedError(f"the checkpoint {path} does not fit the model {name}: "
-                             f"{error_line(error)}") from error
-    if path.suffix or os.sep in str(pretrained):
-        raise EmbedError(f"no checkpoint file {pretrained} (--pretrained takes a file or a tag)")
-    tags = open_clip.list_pretrained_tags_by_model(name)
-    if pretrained not in tags:
-        known = f"its pretrained tags: {', '.join(tags)}" if tags else "it has no pretrained tags"
-        raise EmbedError(f"--pretrained {pretrained!r} is neither a checkpoint file nor a "
-                         f"pretrained tag of {name} ({known})")
-    offline = not hub_reachable()
-    with hub_offline(offline):
-        try:
-            open_clip.pretrained.download_pretrained(open_clip.get_pretrained_cfg(name,
-                                                                                  pretrained))
-        except Exception as error:  # network and hub errors come in many kinds
-            reason = ("the network is unreachable and they are not in the local cache"
-                      if offline else error_line(error))
-            raise EmbedError(f"cannot fetch the pretrained weights {name}/{pretrained}: "
-                             f"{reason}; give a checkpoint file to --pretrained "
-                             "instead") from error
-        return models.load(name, pretrained=pretrained, device=device)
+    try:
+        return models.load_pretrained(name, pretrained, device=device)
+    except models.PretrainedError as error:
+        hint = ("; give a checkpoint file to --pretrained instead"
+                if isinstance(error, models.WeightsUnavailable) else "")
+        raise EmbedError(f"--pretrained {pretrained}: {error}{hint}") from error
 
 
 def _image_transform(model: torch.nn.Module):

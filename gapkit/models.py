@@ -10,6 +10,8 @@ when its weights are present:
 - ``GAPKIT_PRETRAINED``: a checkpoint file (``save``'s, or open_clip's own), or an open_clip
   tag such as ``openai`` (read from open_clip's cache, downloaded when online); unset: none.
 - ``GAPKIT_PRETRAINED_MODEL``: its open_clip architecture (default ``ViT-B-32``).
+
+``load_pretrained`` reads such a file or tag, for those chapters and for `gapkit embed`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ def _quiet_random_init(level: int = logging.ERROR):
         root.setLevel(before)
 
 
+def _require_model(name: str) -> None:
+    if name not in open_clip.list_models():
+        raise ValueError(f"unknown open_clip model {name!r}; "
+                         "see open_clip.list_models() for the names")
+
+
 def load(name: str, pretrained: str | Path | None = None,
          device: torch.device | str | None = None,
          image_size: int | None = None,
@@ -66,9 +74,7 @@ def load(name: str, pretrained: str | Path | None = None,
 
     Introduced in the landing page.
     """
-    if name not in open_clip.list_models():
-        raise ValueError(f"unknown open_clip model {name!r}; "
-                         "see open_clip.list_models() for the names")
+    _require_model(name)
     device = runtime.device() if device is None else torch.device(device)
     options = {"device": device, "force_image_size": image_size}
     if embed_dim is not None:  # open_clip's keyword overrides the configuration's
@@ -177,6 +183,67 @@ def error_line(error: BaseException) -> str:
     return text if len(text) <= 240 else text[:237] + "..."
 
 
+class PretrainedError(ValueError):
+    """Why a source of pretrained weights gives no model (``load_pretrained``), in words that
+    follow the source's name: chapters 1, 2 and 5 and the `gapkit embed` command each put
+    their own name for the source in front."""
+
+
+class WeightsUnavailable(PretrainedError):
+    """An open_clip tag whose weights are neither in the local cache nor downloadable: an
+    absent model for chapters 1, 2 and 5, an error for the `gapkit embed` command."""
+
+
+def _names_a_file(source: str) -> bool:
+    # open_clip's tags have no suffix and no separator: anything else is meant as a file.
+    path = Path(source).expanduser()
+    return bool(path.suffix) or os.sep in source or path.is_file()
+
+
+def load_pretrained(name: str, source: str | Path,
+                    device: torch.device | str | None = None) -> torch.nn.Module:
+    """The open_clip model ``name`` with the weights that ``source`` names: a checkpoint file
+    (``save``'s, open_clip's, or the book's training cache; works offline) or one of
+    open_clip's tags for ``name`` (from open_clip's cache, or downloaded when the hub
+    answers).
+
+    Each way it can fail raises one ``PretrainedError``: a file that is missing, is not a
+    checkpoint, or holds another architecture's weights; a tag open_clip does not know; and
+    ``WeightsUnavailable``, a tag whose weights cannot be fetched. An unknown ``name`` is
+    ``load``'s ``ValueError``. For ``pretrained_from_env`` (chapters 1, 2 and 5) and the
+    `gapkit embed` command."""
+    _require_model(name)
+    source = str(source)
+    if _names_a_file(source):
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise PretrainedError("no such file")
+        try:
+            return load(name, pretrained=path, device=device)
+        except Exception as error:  # open_clip's errors vary: tell the two causes apart
+            if not _readable(path):
+                raise PretrainedError(f"not a checkpoint file ({error_line(error)})") from error
+            raise PretrainedError(f"does not hold {name} weights; is it another "
+                                  f"architecture's? ({error_line(error)})") from error
+    tags = open_clip.list_pretrained_tags_by_model(name)
+    if source not in tags:
+        known = f"its tags: {', '.join(tags)}" if tags else "it has none"
+        raise PretrainedError("neither a checkpoint file nor one of open_clip's tags for "
+                              f"{name} ({known})")
+    # Unreachable hub: the cache only, no retries; the error says what failed, so the hub's
+    # retry warnings and open_clip's own error log stay quiet.
+    offline = not hub_reachable()
+    with hub_offline(offline), _quiet_random_init(logging.CRITICAL):
+        try:
+            open_clip.pretrained.download_pretrained(
+                open_clip.get_pretrained_cfg(name, source))
+        except Exception as error:  # network and hub errors come in many kinds
+            reason = ("they are not in open_clip's cache and the hub is unreachable"
+                      if offline else f"they cannot be downloaded ({error_line(error)})")
+            raise WeightsUnavailable(f"the weights {name}/{source}: {reason}") from error
+        return load(name, pretrained=source, device=device)
+
+
 def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
     """The pretrained CLIP that ``GAPKIT_PRETRAINED`` names (architecture
     ``GAPKIT_PRETRAINED_MODEL``, default ViT-B-32), and one line saying what it is; or
@@ -184,8 +251,9 @@ def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
 
     None when the variable is unset, or names an open_clip tag whose weights are neither in
     open_clip's cache nor downloadable (offline). A file that is missing, is not a
-    checkpoint, or holds another architecture's weights is an error that names the problem:
-    the reader asked for it. Chapters 1, 2 and 5 add its rows with it."""
+    checkpoint, or holds another architecture's weights, or a tag open_clip does not know,
+    is a ``PretrainedError`` that names the problem: the reader asked for it. Chapters 1, 2
+    and 5 add its rows with it."""
     name = os.environ.get("GAPKIT_PRETRAINED_MODEL", "").strip() or PRETRAINED_MODEL
     source = os.environ.get("GAPKIT_PRETRAINED", "").strip()
     if not source:
@@ -194,32 +262,14 @@ def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
     if name not in open_clip.list_models():
         raise ValueError(f"GAPKIT_PRETRAINED_MODEL={name!r} is not an open_clip model; "
                          "see open_clip.list_models() for the names")
-    path = Path(source).expanduser()
-    if path.suffix or os.sep in source:  # a file, not a tag
-        if not path.is_file():
-            raise FileNotFoundError(f"GAPKIT_PRETRAINED={source}: no such file")
-        try:
-            model = load(name, pretrained=path)
-        except Exception as error:  # open_clip's errors vary: tell the two causes apart
-            if not _readable(path):
-                raise ValueError(f"GAPKIT_PRETRAINED={source} is not a checkpoint file "
-                                 f"({error_line(error)})") from error
-            raise ValueError(f"GAPKIT_PRETRAINED={source} does not hold {name} weights "
-                             "(set GAPKIT_PRETRAINED_MODEL to its architecture): "
-                             f"{error_line(error)}") from error
-        return model, f"Pretrained CLIP: {name} from {path.name}."
-    if source not in open_clip.list_pretrained_tags_by_model(name):
-        raise ValueError(f"GAPKIT_PRETRAINED={source!r} is neither a file nor one of "
-                         f"open_clip's tags for {name}: "
-                         f"{open_clip.list_pretrained_tags_by_model(name)}")
-    # Unreachable hub: the cache only, no retries; the one line below says what failed,
-    # so open_clip's own error log and the hub's retry warnings stay quiet.
-    with hub_offline(not hub_reachable()), _quiet_random_init(logging.CRITICAL):
-        try:
-            model = load(name, pretrained=source)
-        except Exception as error:  # network and hub errors come in many kinds
-            return None, (f"No pretrained CLIP: {name} {source!r} is not in open_clip's "
-                          f"cache and cannot be downloaded ({type(error).__name__}).")
+    try:
+        model = load_pretrained(name, source)
+    except WeightsUnavailable as error:
+        return None, f"No pretrained CLIP: {error}."
+    except PretrainedError as error:
+        raise PretrainedError(f"GAPKIT_PRETRAINED={source}: {error}") from error
+    if _names_a_file(source):
+        return model, f"Pretrained CLIP: {name} from {Path(source).name}."
     return model, f"Pretrained CLIP: {name} {source!r}."
 
 

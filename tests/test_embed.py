@@ -214,10 +214,10 @@ def foreign_checkpoint(folder):
     (lambda f: (f / "captions.csv").write_text("file,caption\n"), {}, "has no caption rows"),
     (lambda f: (f / "captions.csv").write_text("file,caption\nimg00.png,\n"), {}, "no caption"),
     (None, {"--model": "ViT-Z-99"}, "unknown open_clip model 'ViT-Z-99'"),
-    (garbage_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "does not fit the model"),
-    (foreign_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "does not fit the model"),
-    (None, {"--pretrained": "{folder}/missing.pt"}, "no checkpoint file"),
-    (None, {"--pretrained": "openai"}, "neither a checkpoint file nor a pretrained tag"),
+    (garbage_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "tiny.pt: not a checkpoint"),
+    (foreign_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "does not hold gapclip-tiny"),
+    (None, {"--pretrained": "{folder}/missing.pt"}, "missing.pt: no such file"),
+    (None, {"--pretrained": "openai"}, "--pretrained openai: neither a checkpoint file"),
     (lambda f: (f / "features.npy").write_bytes(b"precious"), {}, "exists"),
     (None, {"--captions": "{folder}/nothing.csv"}, "no captions file"),
     (None, {"--images": "{folder}/nowhere"}, "no images folder"),
@@ -242,15 +242,15 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(folder, checkpoint, cap
 def test_a_hub_tag_without_network_is_one_line(folder, capsys, monkeypatch, tmp_path):
     import huggingface_hub.constants
 
-    monkeypatch.setattr(embed, "hub_reachable", lambda: False)
+    monkeypatch.setattr(models, "hub_reachable", lambda: False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     assert cli.main(["embed", "--model", "ViT-B-32", "--pretrained", "openai",
                      "--images", str(folder / "images"),
                      "--captions", str(folder / "captions.csv"),
                      "--out", str(folder / "features.npy"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "cannot fetch the pretrained weights ViT-B-32/openai" in err
-    assert "network is unreachable" in err and err.count("\n") == 1
+    assert "--pretrained openai: the weights ViT-B-32/openai" in err
+    assert "hub is unreachable; give a checkpoint file" in err and err.count("\n") == 1
     assert not (folder / "features.npy").exists()
 
 

@@ -136,39 +136,69 @@ def test_a_corrupt_pretrained_file_is_a_clear_error(saved_tiny, monkeypatch, tmp
     bad.write_bytes(b"half a checkpoint")
     monkeypatch.setenv("GAPKIT_PRETRAINED", str(bad))
     monkeypatch.setenv("GAPKIT_PRETRAINED_MODEL", "gapclip-tiny")
-    with pytest.raises(ValueError, match=r"bad\.pt is not a checkpoint file"):
+    with pytest.raises(models.PretrainedError, match=r"bad\.pt: not a checkpoint file"):
         models.pretrained_from_env()
 
 
 def test_a_pretrained_file_of_another_architecture_is_a_clear_error(saved_tiny, monkeypatch):
     _, path = saved_tiny
     monkeypatch.setenv("GAPKIT_PRETRAINED", str(path))  # ViT-B-32 by default
-    with pytest.raises(ValueError, match="does not hold ViT-B-32 weights"):
+    with pytest.raises(models.PretrainedError, match="tiny.pt: does not hold ViT-B-32 weights"):
         models.pretrained_from_env()
 
 
 def test_a_missing_pretrained_file_or_unknown_name_is_a_clear_error(saved_tiny, monkeypatch,
                                                                      tmp_path):
     monkeypatch.setenv("GAPKIT_PRETRAINED", str(tmp_path / "missing.pt"))
-    with pytest.raises(FileNotFoundError, match="missing.pt: no such file"):
+    with pytest.raises(models.PretrainedError, match="missing.pt: no such file"):
         models.pretrained_from_env()
     monkeypatch.setenv("GAPKIT_PRETRAINED", "no-such-tag")
-    with pytest.raises(ValueError, match="neither a file nor one of open_clip's tags"):
+    with pytest.raises(models.PretrainedError,
+                       match="no-such-tag: neither a checkpoint file nor one of open_clip's tags"):
         models.pretrained_from_env()
     monkeypatch.setenv("GAPKIT_PRETRAINED_MODEL", "ViT-Z-99")
     with pytest.raises(ValueError, match="GAPKIT_PRETRAINED_MODEL='ViT-Z-99'"):
         models.pretrained_from_env()
 
 
-def test_a_tag_without_cached_weights_offline_is_absent_not_an_error(saved_tiny, monkeypatch):
-    def offline(*args, **kwargs):
-        raise RuntimeError("Failed to download weights for tag 'openai'")
+def test_a_tag_without_cached_weights_offline_is_absent_not_an_error(saved_tiny, monkeypatch,
+                                                                     tmp_path):
+    import huggingface_hub.constants
 
-    monkeypatch.setattr(open_clip, "create_model", offline)
     monkeypatch.setattr(models, "hub_reachable", lambda: False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("GAPKIT_PRETRAINED", "openai")
     model, line = models.pretrained_from_env()
-    assert model is None and "'openai' is not in open_clip's cache" in line
+    assert model is None and "\n" not in line
+    assert line == ("No pretrained CLIP: the weights ViT-B-32/openai: they are not in "
+                    "open_clip's cache and the hub is unreachable.")
+
+
+def test_a_tag_that_fails_to_download_online_says_why(saved_tiny, monkeypatch):
+    def refused(*args, **kwargs):
+        raise OSError("403 Forbidden\nmore detail")
+
+    monkeypatch.setattr(models, "hub_reachable", lambda: True)
+    monkeypatch.setattr(open_clip.pretrained, "download_pretrained", refused)
+    with pytest.raises(models.WeightsUnavailable,
+                       match=r"ViT-B-32/openai: they cannot be downloaded "
+                             r"\(OSError: 403 Forbidden; more detail\)"):
+        models.load_pretrained("ViT-B-32", "openai")
+    monkeypatch.setenv("GAPKIT_PRETRAINED", "openai")
+    model, line = models.pretrained_from_env()
+    assert model is None and "403 Forbidden" in line
+
+
+def test_a_checkpoint_without_suffix_or_folder_is_read_as_a_file(saved_tiny, monkeypatch):
+    model, path = saved_tiny
+    monkeypatch.chdir(path.parent)
+    path.rename("tiny")  # no suffix, no separator: a tag by its looks, but a file is there
+    loaded = models.load_pretrained("gapclip-tiny", "tiny")
+    images = World().sample(2, seed=0).images
+    np.testing.assert_array_equal(models.encode_images(model, images),
+                                  models.encode_images(loaded, images))
+    with pytest.raises(ValueError, match="unknown open_clip model 'ViT-Z-99'"):
+        models.load_pretrained("ViT-Z-99", "tiny")
 
 
 def test_embed_dim_sets_the_width_of_both_projections():
