@@ -78,18 +78,11 @@ def shift(x: ArrayLike, y: ArrayLike, delta: float, *, direction: ArrayLike | No
         x, y = metrics.paired(x, y)
         direction = gap_direction(x, y)
     else:
-        x, y = _unit_rows_in_one_space(x, y)
+        x, y = metrics.unit_rows_in_one_space(x, y)
         direction = unit(direction, x.shape[1])
     step_x, step_y = (0.5 * delta, 0.5 * delta) if move == "both" else (delta, 0.0)
     return (metrics.normalize_rows(x - step_x * direction, "shifted x"),
             metrics.normalize_rows(y + step_y * direction, "shifted y"))
-
-
-def _unit_rows_in_one_space(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    # x and y need not pair (N images against C prompts), only share a dimension.
-    x, y = metrics.normalize_rows(x, "x"), metrics.normalize_rows(y, "y")
-    metrics._one_space(x, y, "x", "y")
-    return x, y
 
 
 def prompt_offsets(direction: ArrayLike, prompts: ArrayLike) -> np.ndarray:
@@ -135,7 +128,7 @@ def collapse(x: ArrayLike, y: ArrayLike, reference: tuple[ArrayLike, ArrayLike] 
     coordinate by its spread within the modality (a z-score) before normalising."""
     if not np.isfinite(strength):
         raise ValueError(f"strength must be a finite number, got {strength}")
-    x, y = _unit_rows_in_one_space(x, y)
+    x, y = metrics.unit_rows_in_one_space(x, y)
     fx, fy = (x, y) if reference is None else (
         metrics.normalize_rows(reference[0], "reference images"),
         metrics.normalize_rows(reference[1], "reference texts"))

@@ -107,6 +107,18 @@ def _one_space(a, b, a_name: str, b_name: str) -> None:
                          f"{b.shape[1]} dimensions")
 
 
+def unit_rows_in_one_space(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """x and y with unit rows, refused unless they share a dimension; unlike ``paired``,
+    they need not pair (N images against C prompts).
+
+    Chapters 4 and 5 shift such sets with it (``geometry.shift``,
+    ``shifting.ShiftedCosines``), so the two refuse the same input in the same words;
+    chapter 6 collapses them (``geometry.collapse``)."""
+    x, y = normalize_rows(x, "x"), normalize_rows(y, "y")
+    _one_space(x, y, "x", "y")
+    return x, y
+
+
 def _check_pair(x, y) -> tuple[int, int]:
     for a, name in ((x, "x"), (y, "y")):
         _check_shape(a, name)

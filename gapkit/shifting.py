@@ -31,7 +31,7 @@ class ShiftedCosines:
     """
 
     def __init__(self, x: ArrayLike, y: ArrayLike, direction: ArrayLike):
-        x, y = geometry._unit_rows_in_one_space(x, y)  # checked as geometry.shift checks
+        x, y = metrics.unit_rows_in_one_space(x, y)  # as geometry.shift reads them
         unit = geometry.unit(direction, x.shape[1])
         self.cosines, self.along_x, self.along_y = x @ y.T, x @ unit, y @ unit
 

@@ -267,6 +267,16 @@ def test_more_bad_input_is_named(call, message):
         call()
 
 
+def test_unit_rows_in_one_space_need_not_pair_but_must_share_a_dimension():
+    x, y = metrics.unit_rows_in_one_space(np.full((3, 2), 3.0), np.eye(2)[[1]] * 5)
+    np.testing.assert_allclose(x, np.full((3, 2), 0.5 ** 0.5))
+    np.testing.assert_array_equal(y, [[0.0, 1.0]])
+    with pytest.raises(ValueError, match="x and y live in different spaces: 3 and 4"):
+        metrics.unit_rows_in_one_space(np.eye(3), np.eye(4))
+    with pytest.raises(ValueError, match=r"y has a zero row \(row 1\)"):
+        metrics.unit_rows_in_one_space(np.eye(3), np.eye(3)[[0, 0]] * [[1], [0]])
+
+
 def test_bfloat16_tensors_are_read():
     x = torch.ones(3, 2, dtype=torch.bfloat16)
     assert metrics.centroid_distance(x, torch.ones(3, 2)) == pytest.approx(0, abs=1e-9)
