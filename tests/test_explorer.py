@@ -77,3 +77,25 @@ def test_bad_explorers_are_refused():
                                initial={"colour": "red"})
     with pytest.raises(TypeError, match="matplotlib Figure"):
         explorer.grid_explorer(lambda kind: None, {"kind": ("red",)}, title="t")
+
+
+def test_the_frame_limit_is_exact_and_counts_every_combination(monkeypatch):
+    monkeypatch.setattr(explorer, "MAX_FRAMES", 4)
+
+    def blank(a, b):
+        return plt.figure(figsize=(0.2, 0.2))
+
+    assert len(explorer.grid_explorer(blank, {"a": (1, 2), "b": (1, 2)}, "t",
+                                      dpi=10).frames) == 4
+    with pytest.raises(ValueError, match="5 figures to draw: at most 4"):
+        explorer.grid_explorer(blank, {"a": (1,), "b": range(5)}, "t")
+
+
+def test_each_explorer_has_its_own_element_and_its_script_finds_it():
+    shown = [explorer.grid_explorer(lambda kind: draw(kind, 0), {"kind": ("red",)},
+                                    title=title, dpi=20) for title in ("one", "two")]
+    ids = [s.element_id for s in shown]
+    assert ids[0] != ids[1] and all(i.startswith("gapkit-explorer-") for i in ids)
+    for s in shown:
+        assert f'id="{s.element_id}"' in s._repr_html_()
+        assert f'getElementById("{s.element_id}")' in s._repr_html_()
