@@ -9,6 +9,8 @@ def test_table_formats_floats_and_keeps_text():
     assert text.splitlines() == ["| a | b |", "|---|---|", "| 0.12 | x |", "| 1.00 | 3 |"]
     with pytest.raises(ValueError, match="2 cells"):
         report.table(["a", "b"], [[1]])
+    # three decimals unless told, and an undefined number shown as such
+    assert report.table(["a", "b"], [[0.12345, None]]).splitlines()[2] == "| 0.123 | n/a |"
 
 
 def test_an_estimate_is_the_value_for_one_seed_and_an_interval_for_several():
