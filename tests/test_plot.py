@@ -17,6 +17,8 @@ def test_paired_scatter_draws_both_modalities_and_the_pairs():
     assert [len(s.get_offsets()) for s in scatters] == [50, 50]
     assert len(lines) == 1 and len(lines[0].get_segments()) == 30
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["video", "caption"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("principal component 1",
+                                                  "principal component 2")
     plt.close("all")
 
 
@@ -50,7 +52,11 @@ def test_training_history_has_one_panel_per_quantity():
     fig = plot.training_history(history)
     assert [ax.get_title() for ax in fig.axes] == ["contrastive loss", "zero-shot accuracy",
                                                     "gap ‖Δ‖", "temperature τ"]
-    assert len(fig.axes[1].lines) == 2
+    assert [len(ax.lines) for ax in fig.axes] == [1, 2, 1, 1]  # unseen: accuracy's panel
+    plt.close(fig)
+    del history["zero_shot_acc_unseen"]
+    fig = plot.training_history(history)
+    assert [len(ax.lines) for ax in fig.axes] == [1, 1, 1, 1]
     plt.close(fig)
 
 
@@ -167,3 +173,49 @@ def test_loss_landscape_has_a_delta_axis_a_gap_axis_and_marks_each_minimum():
     dots = [line for line in ax.lines if line.get_marker() == "o"]
     assert [float(d.get_xdata()[0]) for d in dots] == pytest.approx([0.5, -1.0])
     plt.close("all")
+
+
+def test_gap_plane_is_the_gap_then_the_widest_spread_across_it():
+    rng = np.random.default_rng(0)
+    # the widest spread lies along the gap (axis 0), which the plane must set aside
+    points = rng.normal(size=(200, 3)) * [5.0, 3.0, 0.1]
+    view = plot.gap_plane(np.array([2.0, 0.0, 0.0]), points)
+    np.testing.assert_allclose(view.T @ view, np.eye(2), atol=1e-12)
+    np.testing.assert_allclose(view[:, 0], [1, 0, 0])
+    np.testing.assert_allclose(np.abs(view[:, 1]), [0, 1, 0], atol=0.01)
+    tilted = plot.gap_plane(np.array([1.0, 1.0, 0.0]), points)  # a gap not along an axis
+    np.testing.assert_allclose(tilted.T @ tilted, np.eye(2), atol=1e-12)
+    np.testing.assert_allclose(tilted[:, 0], np.array([1, 1, 0]) / 2 ** 0.5)
+
+
+def test_shift_frame_marks_the_chosen_delta_and_draws_both_modalities():
+    deltas = np.linspace(-1, 1, 21)
+    accuracy = 0.5 + 0.2 * deltas
+    rng = np.random.default_rng(0)
+    images, prompts = rng.normal(size=(30, 2)), rng.normal(size=(4, 2))
+    fig = plot.shift_frame(deltas, accuracy, 0.33, images, prompts, "moved", chance=0.25)
+    left, right = fig.axes
+    curve, marker, chance = left.lines
+    assert float(marker.get_xdata()[0]) == pytest.approx(0.3)  # the nearest δ drawn
+    assert left.get_title() == "δ = +0.33: accuracy 0.560"
+    assert list(chance.get_ydata()) == [0.25, 0.25]
+    assert [len(c.get_offsets()) for c in right.collections] == [30, 4]
+    assert right.get_title() == "moved"
+    plt.close(fig)
+    fig = plot.shift_frame(deltas, accuracy, 0.0, images, prompts, "t", measure="recall")
+    assert len(fig.axes[0].lines) == 2 and fig.axes[0].get_legend() is None
+    assert fig.axes[0].get_ylabel() == "test recall"
+    plt.close(fig)
+
+
+def test_the_logo_is_a_circle_and_two_cones_saved_at_two_sizes(tmp_path):
+    from matplotlib.patches import Circle, Wedge
+    from PIL import Image
+
+    fig = plot.logo()
+    kinds = [type(p) for p in fig.axes[0].patches]
+    assert kinds == [Circle, Wedge, Wedge]
+    plt.close(fig)
+    plot.save_logo(str(tmp_path / "static"))
+    sizes = {p.name: Image.open(p).size for p in (tmp_path / "static").iterdir()}
+    assert sizes == {"logo.png": (256, 256), "favicon.png": (64, 64)}
