@@ -38,6 +38,13 @@ def test_seed_out_of_range(seed):
         runtime.seed_everything(seed)
 
 
+def test_the_largest_seed_numpy_takes_is_taken():
+    runtime.seed_everything(2**32 - 1)
+    first = np.random.rand()  # noqa: NPY002 -- the generator that seeding sets
+    np.random.seed(2**32 - 1)  # noqa: NPY002
+    assert first == np.random.rand()  # noqa: NPY002
+
+
 @pytest.mark.parametrize("seed", [1.5, "3", True, None])
 def test_seed_must_be_an_integer(seed):
     with pytest.raises(TypeError, match="seed must be an integer"):
@@ -77,6 +84,20 @@ def test_device_cuda_index_beyond_the_devices(monkeypatch):
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     with pytest.raises(RuntimeError, match="only 1 CUDA device"):
         runtime.device()
+    monkeypatch.setenv("GAPKIT_DEVICE", "cuda:1")  # device 1 of 1: one past the last
+    with pytest.raises(RuntimeError, match="only 1 CUDA device"):
+        runtime.device()
+    monkeypatch.setenv("GAPKIT_DEVICE", "cuda:0")
+    assert runtime.device() == torch.device("cuda", 0)
+
+
+def test_device_mps_without_an_apple_gpu(monkeypatch):
+    monkeypatch.setenv("GAPKIT_DEVICE", "mps")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="no Apple GPU"):
+        runtime.device()
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert runtime.device() == torch.device("mps")
 
 
 def test_profile(monkeypatch):
@@ -127,5 +148,22 @@ def test_describe(monkeypatch, tmp_path):
     assert info["open_clip"][0].isdigit() and info["cache"] == str(tmp_path)
 
 
-def test_cores_counts_the_cores_this_process_may_use():
+def test_cores_counts_the_cores_this_process_may_use(monkeypatch):
     assert 1 <= runtime.cores() <= (os.cpu_count() or 1)
+    monkeypatch.delattr(os, "sched_getaffinity")  # as on macOS and Windows
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert runtime.cores() == 6
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one core
+    assert runtime.cores() == 1
+
+
+def test_describe_says_when_a_package_is_missing(monkeypatch, tmp_path):
+    from importlib.metadata import PackageNotFoundError
+
+    def missing(name):
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setenv("GAPKIT_CACHE", str(tmp_path))
+    monkeypatch.setattr(runtime, "version", missing)
+    info = runtime.describe()
+    assert info["gapkit"] == info["open_clip"] == "not installed"
