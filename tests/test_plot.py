@@ -53,6 +53,8 @@ def test_training_history_has_one_panel_per_quantity():
     assert [ax.get_title() for ax in fig.axes] == ["contrastive loss", "zero-shot accuracy",
                                                     "gap ‖Δ‖", "temperature τ"]
     assert [len(ax.lines) for ax in fig.axes] == [1, 2, 1, 1]  # unseen: accuracy's panel
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert legend == ["held-out images", "unseen combinations"]
     plt.close(fig)
     del history["zero_shot_acc_unseen"]
     fig = plot.training_history(history)
