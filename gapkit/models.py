@@ -238,9 +238,9 @@ def load_pretrained(name: str, source: str | Path,
             open_clip.pretrained.download_pretrained(
                 open_clip.get_pretrained_cfg(name, source))
         except Exception as error:  # network and hub errors come in many kinds
-            reason = ("they are not in open_clip's cache and the hub is unreachable"
-                      if offline else f"they cannot be downloaded ({error_line(error)})")
-            raise WeightsUnavailable(f"the weights {name}/{source}: {reason}") from error
+            reason = ("are not in open_clip's cache and the hub is unreachable" if offline
+                      else f"cannot be downloaded ({error_line(error)})")
+            raise WeightsUnavailable(f"{name}/{source}'s weights {reason}") from error
         return load(name, pretrained=source, device=device)
 
 

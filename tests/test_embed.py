@@ -249,7 +249,7 @@ def test_a_hub_tag_without_network_is_one_line(folder, capsys, monkeypatch, tmp_
                      "--captions", str(folder / "captions.csv"),
                      "--out", str(folder / "features.npy"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "--pretrained openai: the weights ViT-B-32/openai" in err
+    assert "--pretrained openai: ViT-B-32/openai's weights are not in" in err
     assert "hub is unreachable; give a checkpoint file" in err and err.count("\n") == 1
     assert not (folder / "features.npy").exists()
 

@@ -170,7 +170,7 @@ def test_a_tag_without_cached_weights_offline_is_absent_not_an_error(saved_tiny,
     monkeypatch.setenv("GAPKIT_PRETRAINED", "openai")
     model, line = models.pretrained_from_env()
     assert model is None and "\n" not in line
-    assert line == ("No pretrained CLIP: the weights ViT-B-32/openai: they are not in "
+    assert line == ("No pretrained CLIP: ViT-B-32/openai's weights are not in "
                     "open_clip's cache and the hub is unreachable.")
 
 
@@ -181,7 +181,7 @@ def test_a_tag_that_fails_to_download_online_says_why(saved_tiny, monkeypatch):
     monkeypatch.setattr(models, "hub_reachable", lambda: True)
     monkeypatch.setattr(open_clip.pretrained, "download_pretrained", refused)
     with pytest.raises(models.WeightsUnavailable,
-                       match=r"ViT-B-32/openai: they cannot be downloaded "
+                       match=r"ViT-B-32/openai's weights cannot be downloaded "
                              r"\(OSError: 403 Forbidden; more detail\)"):
         models.load_pretrained("ViT-B-32", "openai")
     monkeypatch.setenv("GAPKIT_PRETRAINED", "openai")
