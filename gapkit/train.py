@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import sys
 import time
 import warnings
@@ -80,6 +81,10 @@ class TrainConfig:
     world: World = field(default_factory=World)
 
     def __post_init__(self):
+        for name in _REAL:  # 1 and 1.0 train one run: one key, one checkpoint
+            value = getattr(self, name)
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                object.__setattr__(self, name, float(value))
         if self.batch_size < 2:
             raise ValueError(f"batch_size must be at least 2 (a contrastive loss needs "
                              f"negatives), got {self.batch_size}")
@@ -118,6 +123,8 @@ class TrainConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+_REAL = ("lr", "weight_decay", "temperature", "holdout", "mismatch", "temperature_to", "swap",
+         "alignment", "uniformity")
 _ADDED = {"mismatch": 0, "embed_dim": None, "captions": ATTRIBUTES, "temperature_to": None,
           "swap": 0, "alignment": 0, "uniformity": 0, "views": False}  # and defaults
 

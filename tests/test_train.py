@@ -5,6 +5,7 @@ import time
 import warnings
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
@@ -284,6 +285,19 @@ def test_chapter_six_options_enter_the_key_only_when_set():
     assert base.key() not in keys and len(keys) == len(others)
     assert base.key() == TrainConfig(**SMALL, captions=("shape", "color", "size",
                                                         "position")).key()
+
+
+def test_a_number_written_as_an_integer_is_the_same_run():
+    # TrainConfig(alignment=1) once had another key than alignment=1.0: a second checkpoint
+    as_int = TrainConfig(**SMALL, alignment=1, uniformity=1, swap=1, mismatch=0, lr=1)
+    as_float = TrainConfig(**SMALL, alignment=1.0, uniformity=1.0, swap=1.0, lr=1.0)
+    assert as_int.key() == as_float.key() and as_int == as_float
+    assert isinstance(as_int.alignment, float) and isinstance(as_int.mismatch, float)
+    numpy = TrainConfig(**SMALL, temperature=np.float32(0.05))  # json cannot write these
+    assert type(numpy.temperature) is float and numpy.key()
+    # off by default: the defaults are the plain CLIP loss, whatever their spelling
+    assert TrainConfig(**SMALL).key() == TrainConfig(**SMALL, swap=0, alignment=0,
+                                                     uniformity=0).key()
 
 
 def test_coarse_captions_train_against_the_captions_they_name():
