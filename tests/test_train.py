@@ -111,6 +111,7 @@ def test_the_cache_returns_the_same_run_and_replaces_a_corrupt_file():
         retrained = train(config, progress=False)
     assert not retrained.cached and retrained.history == first.history
     assert train(config, progress=False).cached
+    assert not train(config, use_cache=False, progress=False).cached  # asked to train
 
 
 def test_a_checkpoint_saved_before_timings_were_kept_still_loads():
@@ -224,6 +225,9 @@ def test_fine_tune_continues_a_run_at_a_fixed_or_learned_temperature():
     learned = training.fine_tune(base)  # from the temperature the base run ended at
     ended = train(base, progress=False).history["temperature"][-1]
     assert learned.learn_temperature and learned.temperature == ended
+    # the recipe its docstring states (and chapter 4 follows): 150 steps at lr 5e-4
+    for tuned in (learned, training.fine_tune(base, 0.5)):
+        assert (tuned.steps, tuned.lr, tuned.warmup, tuned.seed) == (150, 5e-4, 10, base.seed)
 
 
 def test_mismatched_captions_move_the_chosen_fraction_and_stay_distinct():
