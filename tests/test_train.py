@@ -1,3 +1,4 @@
+import dataclasses
 import math
 import subprocess
 import sys
@@ -195,6 +196,41 @@ def test_bad_configurations(kwargs, message):
         TrainConfig(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs", [{"lr": 0.0}, {"weight_decay": -0.1}, {"warmup": -1}])
+def test_each_bad_optimizer_setting_is_refused_alone(kwargs):
+    with pytest.raises(ValueError, match="lr must be positive"):
+        TrainConfig(**kwargs)
+
+
+def test_the_smallest_and_largest_batches_are_taken_and_a_config_cannot_change():
+    assert TrainConfig(batch_size=2).batch_size == 2  # one negative each: still contrastive
+    assert TrainConfig(batch_size=192).batch_size == 192  # every caption of the world once
+    with pytest.raises(dataclasses.FrozenInstanceError):  # its key names its checkpoint
+        TrainConfig().lr = 1e-3
+
+
+def test_no_weight_decay_on_gains_biases_and_the_temperature():
+    model = models.load("gapclip-tiny", device="cpu")
+    model.token_embedding.requires_grad_(False)  # frozen: in neither group
+    decay, plain = training._parameter_groups(model, 0.1)
+    assert (decay["weight_decay"], plain["weight_decay"]) == (0.1, 0.0)
+    named = {id(p): n for n, p in model.named_parameters()}
+    decayed = {named[id(p)] for p in decay["params"]}
+    kept = {named[id(p)] for p in plain["params"]}
+    assert "logit_scale" in kept and "text_projection" in decayed
+    assert "token_embedding.weight" not in decayed | kept
+    assert all(model.get_parameter(n).ndim >= 2 and "bias" not in n for n in decayed)
+    assert any(n.endswith(".bias") and model.get_parameter(n).ndim == 1 for n in kept)
+    assert any(n.endswith(".weight") and model.get_parameter(n).ndim == 1 for n in kept)
+
+
+def test_the_learning_rate_warms_up_linearly_then_follows_a_half_cosine():
+    factor = training._warmup_cosine(TrainConfig(steps=110, warmup=10))
+    assert [factor(s) for s in (0, 4, 9)] == pytest.approx([0.1, 0.5, 1.0])
+    assert factor(10) == 1.0  # the peak, then down
+    assert [factor(s) for s in (60, 110, 200)] == pytest.approx([0.5, 0.0, 0.0])
+
+
 def test_temperatures_at_the_bounds_are_taken_as_a_run_reads_them_back():
     ended = 1 / torch.tensor(training.MAX_LOGIT_SCALE).exp().item()  # float32: just under 1/100
     for tau in (1.0, 0.01, ended):
@@ -233,7 +269,8 @@ def test_fine_tune_continues_a_run_at_a_fixed_or_learned_temperature():
 def test_mismatched_captions_move_the_chosen_fraction_and_stay_distinct():
     combos = torch.arange(100, 200)
     assert torch.equal(training.mismatched(combos, 0.0, seed=3), combos)
-    for fraction, moved in ((0.1, 10), (0.3, 30), (1.0, 100)):
+    assert torch.equal(training.mismatched(combos, 0.01, seed=3), combos)  # one: no cycle
+    for fraction, moved in ((0.02, 2), (0.1, 10), (0.3, 30), (1.0, 100)):
         captions = training.mismatched(combos, fraction, seed=3)
         assert int((captions != combos).sum()) == moved  # a cycle: no caption stays put
         assert sorted(captions.tolist()) == combos.tolist()  # still distinct captions
@@ -369,6 +406,7 @@ def test_twin_image_towers_train_on_two_drawings_and_save_and_load(monkeypatch):
     assert {"match_acc", "gap", "loss"} <= set(run.history) and "zero_shot_acc" not in \
         run.history
     assert isinstance(run.model, models.TwinImageTowers)
+    assert run.history["match_acc"][0] < 0.5  # two random towers rarely find the twin
     again = train(config, progress=False)
     assert again.cached and again.history == run.history
     first = dict(run.model.visual.named_parameters())
