@@ -202,9 +202,12 @@ def test_each_bad_optimizer_setting_is_refused_alone(kwargs):
         TrainConfig(**kwargs)
 
 
-def test_the_smallest_and_largest_batches_are_taken_and_a_config_cannot_change():
+def test_the_extreme_valid_settings_are_taken_and_a_config_cannot_change():
     assert TrainConfig(batch_size=2).batch_size == 2  # one negative each: still contrastive
     assert TrainConfig(batch_size=192).batch_size == 192  # every caption of the world once
+    edges = {"steps": 1, "eval_every": 1, "eval_images": 2, "embed_dim": 1, "mismatch": 1.0,
+             "swap": 1.0, "warmup": 0, "weight_decay": 0.0}
+    assert all(getattr(TrainConfig(**{k: v}), k) == v for k, v in edges.items())
     with pytest.raises(dataclasses.FrozenInstanceError):  # its key names its checkpoint
         TrainConfig().lr = 1e-3
 
