@@ -115,6 +115,20 @@ def test_the_cache_returns_the_same_run_and_replaces_a_corrupt_file():
     assert not train(config, use_cache=False, progress=False).cached  # asked to train
 
 
+class Payload:  # stands for any object a pickle could carry into the cache
+    pass
+
+
+def test_a_checkpoint_holding_more_than_tensors_is_never_unpickled():
+    config = TrainConfig(**SMALL)
+    run = train(config, progress=False)
+    path = training.checkpoint_path(config)
+    torch.save({"key": config.key(), "state_dict": run.model.state_dict(),
+                "history": run.history, "extra": Payload()}, path)
+    with pytest.warns(UserWarning, match="unreadable"):  # weights only: retrained instead
+        assert not train(config, progress=False).cached
+
+
 def test_a_checkpoint_saved_before_timings_were_kept_still_loads():
     config = TrainConfig(**SMALL)
     first = train(config, progress=False)
