@@ -254,12 +254,14 @@ def test_temperatures_at_the_bounds_are_taken_as_a_run_reads_them_back():
         assert TrainConfig(temperature=tau, learn_temperature=False).temperature == tau
 
 
-def test_progress_bar_is_optional():
+def test_progress_bar_is_optional(capsys):
+    config = TrainConfig(**{**SMALL, "steps": 2, "eval_every": 2})
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # tqdm must not warn in a plain terminal
-        run = train(TrainConfig(**{**SMALL, "steps": 2, "eval_every": 2}), use_cache=False,
-                    progress=True)
-    assert run.history["step"] == [0, 2]
+        run = train(config, use_cache=False, progress=True)
+    assert run.history["step"] == [0, 2] and "training" in capsys.readouterr().err
+    train(config, use_cache=False, progress=False)
+    assert capsys.readouterr().err == ""
 
 
 def test_experiment_is_the_books_run_with_tau_learned_or_fixed_at_one_hundredth():
@@ -410,11 +412,15 @@ def test_training_terms_agree_with_the_metrics():
 
 
 def test_uniformity_and_alignment_terms_change_the_loss():
-    plain = train(TrainConfig(**SMALL), use_cache=False, progress=False)
-    extra = train(TrainConfig(**SMALL, uniformity=1.0, alignment=1.0), use_cache=False,
-                  progress=False)
-    # at step 0 the weights are equal, so the difference is the two terms themselves
-    assert extra.history["loss"][0] != pytest.approx(plain.history["loss"][0], rel=1e-3)
+    def first_loss(**terms) -> float:  # at step 0, before any update
+        config = TrainConfig(**{**SMALL, "steps": 1}, **terms)
+        return train(config, use_cache=False, progress=False).history["loss"][0]
+
+    plain = first_loss()
+    # the weights are equal, so the differences are the terms themselves: alignment a mean
+    # squared distance (> 0), uniformity the log of a mean of exp(−2‖·‖²) (< 0)
+    assert first_loss(alignment=1.0) > plain + 0.1
+    assert first_loss(uniformity=1.0) < plain - 0.1
 
 
 def test_twin_image_towers_train_on_two_drawings_and_save_and_load(monkeypatch):
