@@ -411,16 +411,40 @@ def test_training_terms_agree_with_the_metrics():
     assert training.uniformity_loss(x).item() == pytest.approx(metrics.uniformity(x))
 
 
-def test_uniformity_and_alignment_terms_change_the_loss():
-    def first_loss(**terms) -> float:  # at step 0, before any update
-        config = TrainConfig(**{**SMALL, "steps": 1}, **terms)
+def test_uniformity_and_alignment_terms_add_their_weighted_values(monkeypatch):
+    terms = {"alignment_loss": [], "uniformity_loss": []}
+
+    def spy(term, values):  # the term's values as training computes them
+        def computed(*args):
+            value = term(*args)
+            values.append(value.item())
+            return value
+        return computed
+
+    for name, values in terms.items():
+        monkeypatch.setattr(training, name, spy(getattr(training, name), values))
+
+    def first_loss(**weights) -> float:  # at step 0, before any update
+        config = TrainConfig(**{**SMALL, "steps": 1}, **weights)
         return train(config, use_cache=False, progress=False).history["loss"][0]
 
     plain = first_loss()
-    # the weights are equal, so the differences are the terms themselves: alignment a mean
-    # squared distance (> 0), uniformity the log of a mean of exp(−2‖·‖²) (< 0)
-    assert first_loss(alignment=1.0) > plain + 0.1
-    assert first_loss(uniformity=1.0) < plain - 0.1
+    # the weights are equal at step 0, so each difference is the weighted term itself:
+    # alignment a mean squared distance (> 0), uniformity the log of a mean of exp(−2‖·‖²),
+    # averaged over the two modalities (< 0)
+    assert first_loss(alignment=2.0) - plain == pytest.approx(
+        2 * terms["alignment_loss"][0], rel=1e-4) and terms["alignment_loss"][0] > 0.1
+    spread = first_loss(uniformity=1.0) - plain
+    uniformity = sum(terms["uniformity_loss"][:2]) / 2  # images' and texts' at step 0
+    assert spread == pytest.approx(uniformity, rel=1e-4) and uniformity < -0.1
+
+
+def test_a_learned_temperature_is_held_at_one():
+    # the logit scale log(1/τ) is clamped to [0, log 100] after every step; from τ = 1 a
+    # large lr pushes it past 0 at once (checked: 1.0 at every step), and the clamp holds it
+    config = {**SMALL, "steps": 3, "eval_every": 1, "warmup": 0, "lr": 0.5}
+    run = train(TrainConfig(**config, temperature=1.0), use_cache=False, progress=False)
+    assert run.history["temperature"] == pytest.approx([1.0] * 4)
 
 
 def test_twin_image_towers_train_on_two_drawings_and_save_and_load(monkeypatch):
