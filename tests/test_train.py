@@ -185,6 +185,20 @@ def test_each_step_s_loss_is_tested_for_finiteness_once(monkeypatch):
     assert tested == list(range(1, SMALL["steps"] + 1))
 
 
+def test_a_run_takes_exactly_its_steps_and_ends_on_a_recorded_one(monkeypatch):
+    taken = []
+
+    class Counted(training.graphed.GraphedStep):
+        def __call__(self, *inputs):
+            taken.append(len(taken) + 1)
+            return super().__call__(*inputs)
+
+    monkeypatch.setattr(training.graphed, "GraphedStep", Counted)
+    config = TrainConfig(**{**SMALL, "steps": 7, "eval_every": 3})
+    run = train(config, use_cache=False, progress=False)
+    assert taken == list(range(1, 8)) and run.history["step"] == [0, 3, 6, 7]
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"batch_size": 1}, "batch_size must be at least 2"),
     ({"temperature": 0.0}, r"temperature must lie in \[1/100, 1\]"),
