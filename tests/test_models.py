@@ -258,3 +258,52 @@ def test_an_error_is_quoted_on_one_bounded_line():
     assert models.error_line(KeyError()) == "KeyError"
     long = models.error_line(RuntimeError("x" * 1000))
     assert len(long) == 240 and long.endswith("...") and "\n" not in long
+
+
+def test_the_hub_is_unreachable_when_offline_or_refused_and_reachable_by_proxy(monkeypatch):
+    import socket
+
+    class Connection:
+        def close(self):
+            pass
+
+    def refused(*args, **kwargs):
+        raise OSError("refused")
+
+    for name in ("HF_HUB_OFFLINE", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: Connection())
+    assert models.hub_reachable()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert not models.hub_reachable()  # asked to stay offline: not even tried
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(socket, "create_connection", refused)
+    assert not models.hub_reachable()
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")  # the proxy answers for it
+    assert models.hub_reachable()
+
+
+def test_hub_offline_only_ever_turns_the_hub_off_and_restores_it(monkeypatch):
+    import huggingface_hub.constants as hub
+
+    for before in (False, True):
+        monkeypatch.setattr(hub, "HF_HUB_OFFLINE", before)
+        for offline in (False, True):
+            with models.hub_offline(offline):
+                assert hub.HF_HUB_OFFLINE == (before or offline)
+            assert hub.HF_HUB_OFFLINE == before
+
+
+def test_a_tag_in_open_clip_s_registry_loads_through_the_tag_path(saved_tiny, monkeypatch):
+    # open_clip's registry can name a local file for a tag: the tag path, offline
+    model, path = saved_tiny
+    monkeypatch.setitem(open_clip.pretrained._PRETRAINED, "gapclip-tiny",
+                        {"local": {"file": str(path)}})
+    monkeypatch.setattr(models, "hub_reachable", lambda: False)
+    monkeypatch.setenv("GAPKIT_PRETRAINED", "local")
+    monkeypatch.setenv("GAPKIT_PRETRAINED_MODEL", "gapclip-tiny")
+    loaded, line = models.pretrained_from_env()
+    assert line == "Pretrained CLIP: gapclip-tiny 'local'." and not loaded.training
+    images = World().sample(3, seed=0).images
+    np.testing.assert_array_equal(models.encode_images(model, images),
+                                  models.encode_images(loaded, images))
