@@ -9,6 +9,12 @@ from gapkit import data, models
 from gapkit.data import World
 
 
+def same_embeddings(model, other) -> bool:
+    images = World().sample(4, seed=0).images
+    return np.array_equal(models.encode_images(model, images),
+                          models.encode_images(other, images))
+
+
 @pytest.fixture(autouse=True)
 def on_cpu(monkeypatch):
     monkeypatch.setenv("GAPKIT_DEVICE", "cpu")
@@ -55,9 +61,7 @@ def test_a_saved_checkpoint_loads_offline(tmp_path):
     path = models.save(model, tmp_path / "tiny.pt")
     assert not list(tmp_path.glob("*.partial"))
     loaded = models.load("gapclip-tiny", pretrained=path)
-    images = World().sample(4, seed=0).images
-    np.testing.assert_array_equal(models.encode_images(model, images),
-                                  models.encode_images(loaded, images))
+    assert same_embeddings(model, loaded)
     with pytest.raises(FileNotFoundError, match="no checkpoint file"):
         models.load("gapclip-tiny", pretrained=tmp_path / "missing.pt")
 
@@ -126,9 +130,7 @@ def test_a_pretrained_checkpoint_file_loads_with_its_architecture(saved_tiny, mo
     monkeypatch.setenv("GAPKIT_PRETRAINED_MODEL", "gapclip-tiny")
     loaded, line = models.pretrained_from_env()
     assert line == "Pretrained CLIP: gapclip-tiny from tiny.pt." and not loaded.training
-    images = World().sample(4, seed=0).images
-    np.testing.assert_array_equal(models.encode_images(model, images),
-                                  models.encode_images(loaded, images))
+    assert same_embeddings(model, loaded)
 
 
 def test_a_corrupt_pretrained_file_is_a_clear_error(saved_tiny, monkeypatch, tmp_path):
@@ -194,9 +196,7 @@ def test_a_checkpoint_without_suffix_or_folder_is_read_as_a_file(saved_tiny, mon
     monkeypatch.chdir(path.parent)
     path.rename("tiny")  # no suffix, no separator: a tag by its looks, but a file is there
     loaded = models.load_pretrained("gapclip-tiny", "tiny")
-    images = World().sample(2, seed=0).images
-    np.testing.assert_array_equal(models.encode_images(model, images),
-                                  models.encode_images(loaded, images))
+    assert same_embeddings(model, loaded)
     with pytest.raises(ValueError, match="unknown open_clip model 'ViT-Z-99'"):
         models.load_pretrained("ViT-Z-99", "tiny")
 
@@ -304,6 +304,4 @@ def test_a_tag_in_open_clip_s_registry_loads_through_the_tag_path(saved_tiny, mo
     monkeypatch.setenv("GAPKIT_PRETRAINED_MODEL", "gapclip-tiny")
     loaded, line = models.pretrained_from_env()
     assert line == "Pretrained CLIP: gapclip-tiny 'local'." and not loaded.training
-    images = World().sample(3, seed=0).images
-    np.testing.assert_array_equal(models.encode_images(model, images),
-                                  models.encode_images(loaded, images))
+    assert same_embeddings(model, loaded)
