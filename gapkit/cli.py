@@ -171,10 +171,10 @@ def _save_plot(x, y, path: str) -> None:
 
     from gapkit import plot
 
-    plot.use_style()
     index = np.sort(np.random.default_rng(0).choice(len(x), min(len(x), 2000), replace=False))
-    ax = plot.paired_scatter(np.asarray(x[index]), np.asarray(y[index]), names=("x", "y"))
-    ax.figure.savefig(path)
+    with matplotlib.rc_context(plot.STYLE):  # the book's style, not left to a caller of main
+        ax = plot.paired_scatter(np.asarray(x[index]), np.asarray(y[index]), names=("x", "y"))
+        ax.figure.savefig(path)
     plt.close(ax.figure)
 
 

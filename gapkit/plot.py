@@ -282,7 +282,9 @@ def save_logo(folder: str) -> None:
     Path(folder).mkdir(parents=True, exist_ok=True)
     for name, dpi in (("logo.png", 128), ("favicon.png", 32)):
         fig = logo()
-        fig.savefig(Path(folder) / name, dpi=dpi, transparent=True, bbox_inches=None)
+        # the whole square canvas, whatever the style: a tight box (the book's) would pad it
+        with mpl.rc_context({"savefig.bbox": "standard"}):
+            fig.savefig(Path(folder) / name, dpi=dpi, transparent=True)
         plt.close(fig)
 
 

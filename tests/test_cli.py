@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import matplotlib
 import numpy as np
 import pytest
 
@@ -39,6 +40,14 @@ def test_table_and_plot(features, capsys):
     table = capsys.readouterr().out
     assert "relative modality gap" in table and "pairs" in table
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # drawn in the book's style (6 × 4.5 in at 150 dpi, cropped tight), which the
+    # command's caller does not inherit
+    from PIL import Image
+
+    width, height = Image.open(out).size
+    assert 600 < width <= 900 and 450 < height <= 675
+    assert matplotlib.rcParams["savefig.bbox"] != "tight"
+    assert matplotlib.rcParams["axes.spines.top"]
 
 
 @pytest.mark.parametrize("plot, message", [

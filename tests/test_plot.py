@@ -218,6 +218,8 @@ def test_the_logo_is_a_circle_and_two_cones_saved_at_two_sizes(tmp_path):
     kinds = [type(p) for p in fig.axes[0].patches]
     assert kinds == [Circle, Wedge, Wedge]
     plt.close(fig)
-    plot.save_logo(str(tmp_path / "static"))
+    with mpl.rc_context():
+        plot.use_style()  # as in a chapter's kernel: the book's tight bounding box
+        plot.save_logo(str(tmp_path / "static"))
     sizes = {p.name: Image.open(p).size for p in (tmp_path / "static").iterdir()}
     assert sizes == {"logo.png": (256, 256), "favicon.png": (64, 64)}
