@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Hashable, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TypeVar
 
@@ -123,8 +123,8 @@ class TrainConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-_REAL = ("lr", "weight_decay", "temperature", "holdout", "mismatch", "temperature_to", "swap",
-         "alignment", "uniformity")
+# The real-valued options, read from their annotations, so an option added later is one too.
+_REAL = tuple(f.name for f in fields(TrainConfig) if f.type in ("float", "float | None"))
 _ADDED = {"mismatch": 0, "embed_dim": None, "captions": ATTRIBUTES, "temperature_to": None,
           "swap": 0, "alignment": 0, "uniformity": 0, "views": False}  # and defaults
 
