@@ -75,6 +75,7 @@ class TrainConfig:
     alignment: float = 0.0  # weight of Wang and Isola's alignment term
     uniformity: float = 0.0  # weight of their uniformity term
     views: bool = False  # two image towers on two drawings of the scene, no captions
+    mask_repeats: bool = False  # pairs that share a caption are not each other's negatives
     seed: int = 0
     eval_every: int = 50
     eval_images: int = 1024
@@ -110,6 +111,8 @@ class TrainConfig:
             raise ValueError("swap must lie in [0, 1], alignment and uniformity be >= 0")
         if self.views and self.init != "default":
             raise ValueError("two image towers have no text tower to amend")
+        if self.views and self.mask_repeats:
+            raise ValueError("two image towers have no captions to repeat")
         self.world.described(self.captions)  # names only known attributes
         n_train = len(self.world.split(self.holdout, self.seed)[0])
         if self.batch_size > n_train:
@@ -126,7 +129,8 @@ class TrainConfig:
 # The real-valued options, read from their annotations, so an option added later is one too.
 _REAL = tuple(f.name for f in fields(TrainConfig) if f.type in ("float", "float | None"))
 _ADDED = {"mismatch": 0, "embed_dim": None, "captions": ATTRIBUTES, "temperature_to": None,
-          "swap": 0, "alignment": 0, "uniformity": 0, "views": False}  # and defaults
+          "swap": 0, "alignment": 0, "uniformity": 0, "views": False,
+          "mask_repeats": False}  # and their defaults
 
 
 def _keyed(fields: dict) -> dict:
@@ -413,23 +417,30 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
         if config.views:  # the same scenes drawn a second time
             second = world.batch(batch.combos, seed=seed + 1).images
         else:
-            second = tokens[caption_of[mismatched(batch.combos, config.mismatch, seed)]]
+            paired = caption_of[mismatched(batch.combos, config.mismatch, seed)]
+            second = tokens[paired]
         drawn = (batch.images, second)
         if config.swap:  # the pairs whose two embeddings trade places
             drawn += (torch.rand(config.batch_size, generator=torch.Generator().manual_seed(
                 seed + 2)).lt(config.swap)[:, None],)
+        if config.mask_repeats:
+            drawn += (repeats_bias(paired),)
         return drawn
 
     def inputs_from(images, second, *chosen) -> tuple[torch.Tensor, ...]:
         second = transform(second.to(device)) if config.views else second.to(device)
         return (transform(images.to(device)), second, *(c.to(device) for c in chosen))
 
-    def loss_of(pixels, second, chosen=None) -> torch.Tensor:
+    def loss_of(pixels, second, *optional) -> torch.Tensor:
+        # optional, in drawn_for's order: the swapped pairs, then the repeats' bias
+        optional = list(optional)
+        chosen = optional.pop(0) if config.swap else None
+        bias = optional.pop(0) if config.mask_repeats else None
         first, second, scale = model(pixels, second)
         if chosen is not None:
             first, second = (torch.where(chosen, second, first),
                              torch.where(chosen, first, second))
-        loss = loss_fn(first, second, scale)
+        loss = loss_fn(first, second, scale, logit_bias=bias)
         if config.alignment:
             loss = loss + config.alignment * alignment_loss(first, second)
         if config.uniformity:
@@ -496,6 +507,16 @@ def uniformity_loss(x: torch.Tensor, t: float = 2.0) -> torch.Tensor:
     """Wang and Isola's uniformity, ``log E exp(-t ‖x_i − x_j‖²)`` over distinct rows: the
     training form of ``metrics.uniformity`` (chapter 6)."""
     return torch.pdist(x).pow(2).mul(-t).exp().mean().log()
+
+
+def repeats_bias(captions: torch.Tensor) -> torch.Tensor:
+    """A logit bias that takes a batch's repeated captions out of the CLIP loss (chapter 6):
+    −∞ between two pairs whose captions (indices into the run's captions) are the same, 0
+    elsewhere and on the diagonal. ``ClipLoss`` adds it to both directions' logits (it is
+    symmetric), so each pair's repeats are neither its positives nor its negatives."""
+    same = captions[:, None] == captions[None, :]
+    same.fill_diagonal_(False)
+    return torch.zeros(same.shape).masked_fill(same, -math.inf)
 
 
 def mismatched(combos: torch.Tensor, fraction: float, seed: int) -> torch.Tensor:

@@ -128,6 +128,8 @@ def chapter_6() -> list[TrainConfig]:
     """Chapter 6's runs that no other chapter asks for: 600 steps in every profile."""
     six = partial(experiment, steps=600)
     return [six(captions=("shape",)), six(captions=("shape", "color")),
+            six(captions=("shape",), mask_repeats=True),
+            six(captions=("shape", "color"), mask_repeats=True),
             six(mismatch=0.1), six(cold=True, mismatch=0.1),
             six(cold=True, mismatch=0.1, temperature_to=0.1), six(mismatch=0.1, swap=0.5),
             six(views=True), six(views=True, uniformity=1.0, alignment=1.0)]
@@ -163,7 +165,8 @@ def kind(config: TrainConfig) -> tuple:
     return (config.init, config.learn_temperature, config.mismatch > 0,
             config.start is not None, config.embed_dim is not None,
             len(config.captions) < 4, config.temperature_to is not None,
-            config.swap > 0, config.uniformity + config.alignment > 0, config.views)
+            config.swap > 0, config.uniformity + config.alignment > 0, config.views,
+            config.mask_repeats)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -172,7 +175,7 @@ def test_full_training_configurations_each_take_one_step(full, device, monkeypat
     # chapter 4's six fixed temperatures or chapter 3's two fractions mismatched, one
     monkeypatch.setenv("GAPKIT_DEVICE", device)
     configs = {kind(c): c for c in full_training_configs(full) if c.seed == 0}
-    assert len(configs) == 7 + 6  # and chapter 3's widths, chapter 6's five options
+    assert len(configs) == 7 + 7  # and chapter 3's widths, chapter 6's six options
     for config in configs.values():
         history = train(one_step(config), progress=False).history
         assert history["step"][-1] == 1, config

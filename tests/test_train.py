@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from open_clip.loss import ClipLoss
 
 from gapkit import metrics, models, runtime, workers
 from gapkit import train as training
@@ -149,7 +150,7 @@ def test_a_different_config_has_a_different_key():
 
 def test_a_non_finite_loss_stops_training_and_names_the_step(monkeypatch):
     class Broken(torch.nn.Module):
-        def forward(self, image_features, text_features, logit_scale):
+        def forward(self, image_features, text_features, logit_scale, logit_bias=None):
             return (image_features.sum() + text_features.sum()) * float("nan")
 
     monkeypatch.setattr(training, "ClipLoss", Broken)
@@ -162,9 +163,9 @@ def test_a_loss_checked_after_the_next_batch_is_drawn_still_stops_before_the_nex
     calls = []  # the first call is the loss recorded at step 0, before any update
 
     class BrokenAtStep3(training.ClipLoss):
-        def forward(self, *args):
+        def forward(self, *args, **kwargs):
             calls.append(len(calls))
-            loss = super().forward(*args)
+            loss = super().forward(*args, **kwargs)
             return loss * float("nan") if len(calls) == 4 else loss
 
     monkeypatch.setattr(training, "ClipLoss", BrokenAtStep3)
@@ -216,6 +217,7 @@ def test_a_run_takes_exactly_its_steps_and_ends_on_a_recorded_one(monkeypatch):
     ({"swap": 1.5}, "swap must lie in"),
     ({"uniformity": -1.0}, "alignment and uniformity"),
     ({"views": True, "init": "amended"}, "no text tower to amend"),
+    ({"views": True, "mask_repeats": True}, "no captions to repeat"),
     ({"captions": ("shape", "mood")}, "captions must name some of"),
     ({"embed_dim": 0}, "embed_dim must be at least 1"),
 ])
@@ -354,7 +356,7 @@ def test_chapter_six_options_enter_the_key_only_when_set():
     others = [TrainConfig(**SMALL, captions=("shape",)), TrainConfig(**SMALL, swap=0.5),
               TrainConfig(**SMALL, learn_temperature=False, temperature_to=0.1),
               TrainConfig(**SMALL, alignment=1.0), TrainConfig(**SMALL, uniformity=1.0),
-              TrainConfig(**SMALL, views=True)]
+              TrainConfig(**SMALL, views=True), TrainConfig(**SMALL, mask_repeats=True)]
     keys = {config.key() for config in others}
     assert base.key() not in keys and len(keys) == len(others)
     assert base.key() == TrainConfig(**SMALL, captions=("shape", "color", "size",
@@ -415,6 +417,43 @@ def test_swapping_every_pair_leaves_the_symmetric_loss_unchanged():
             for p in (0.0, 1.0, 0.5)]
     assert runs[0].history["loss"] == pytest.approx(runs[1].history["loss"], rel=1e-4)
     assert runs[0].history["loss"] != pytest.approx(runs[2].history["loss"], rel=1e-4)
+
+
+def test_the_repeats_bias_takes_out_exactly_the_other_pairs_with_one_caption():
+    captions = torch.tensor([0, 1, 0, 2, 1, 0])
+    bias = training.repeats_bias(captions)
+    others = (captions[:, None] == captions[None, :]) & ~torch.eye(6, dtype=torch.bool)
+    assert torch.equal(bias.isneginf(), others)
+    assert torch.equal(bias, bias.T) and not bias[~others].any()  # 0 elsewhere
+    assert not training.repeats_bias(torch.arange(5)).any()  # distinct: nothing out
+
+
+def test_clip_loss_with_the_repeats_bias_leaves_each_pairs_repeats_out():
+    # open_clip's ClipLoss adds the bias to both directions' logits: each row's softmax
+    # then runs over its own pair and the pairs with other captions only
+    generator = torch.Generator().manual_seed(0)
+    x, y = (torch.nn.functional.normalize(torch.randn(6, 8, generator=generator), dim=1)
+            for _ in range(2))
+    captions = torch.tensor([0, 1, 0, 2, 1, 0])
+    loss = ClipLoss()(x, y, torch.tensor(10.0), logit_bias=training.repeats_bias(captions))
+    expected = 0.0
+    for logits in (10 * x @ y.T, 10 * y @ x.T):
+        for i, row in enumerate(logits):
+            kept = (captions != captions[i]) | (torch.arange(6) == i)
+            expected += (torch.logsumexp(row[kept], 0) - row[i]).item() / 12
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_masking_repeats_changes_only_runs_whose_captions_repeat():
+    def losses(**options):
+        config = TrainConfig(**SMALL, **options)
+        return train(config, use_cache=False, progress=False).history["loss"]
+    # all four attributes: a batch's captions are distinct, so nothing is taken out
+    assert losses(mask_repeats=True) == losses()
+    # the shape alone: the other pictures of a shape leave each pair's negatives, so its
+    # softmax runs over fewer terms and the loss starts lower
+    masked, plain = (losses(captions=("shape",), mask_repeats=m) for m in (True, False))
+    assert masked[0] < plain[0] - 0.1
 
 
 def test_training_terms_agree_with_the_metrics():
