@@ -129,6 +129,29 @@ def test_theorem2_share_matches_its_closed_form_and_exceeds_beta():
     assert trace["beta"][1] == pytest.approx(1 / np.pi, abs=0.05)
 
 
+def test_theorem2_beta_and_prediction_replayed_pair_by_pair():
+    # The trace's own draws, replayed: beta is the mean dot product of distinct outputs of
+    # one network over their mean squared norm, and the prediction puts the weights'
+    # and bias's variances around both (the docstring's formula).
+    inits, n, width, var = 3, 4, 5, 1 / 5
+    trace = cone.theorem2_trace("relu", True, depth=2, width=width, inits=inits, n=n,
+                                seed=7)
+    generator = torch.Generator().manual_seed(7)
+    g = torch.randn(inits, n, width, generator=generator, dtype=torch.float64)
+    g = g / g.norm(dim=-1, keepdim=True)
+    for layer in range(2):
+        dots = torch.einsum("mik,mjk->mij", g, g)
+        cross = float(dots[:, ~torch.eye(n, dtype=torch.bool)].mean())
+        norm2 = float(dots.diagonal(dim1=1, dim2=2).mean())
+        assert trace["beta"][layer] == pytest.approx(cross / norm2, rel=1e-9)
+        assert trace["predicted"][layer] == pytest.approx(
+            (var * cross + var) / (var * norm2 + var), rel=1e-9)
+        weight, shift = (math.sqrt(var) * torch.randn(
+            inits, *shape, generator=generator, dtype=torch.float64)
+            for shape in ((width, width), (1, width)))
+        g = torch.relu(g @ weight.transpose(1, 2) + shift)
+
+
 def test_theorem2_linear_layers_keep_beta_at_zero():
     trace = cone.theorem2_trace("linear", bias=False, depth=3, width=64, inits=100, n=32)
     assert np.all(np.abs(trace["beta"]) < 0.02) and np.all(np.abs(trace["share"]) < 0.05)
