@@ -512,11 +512,12 @@ def uniformity_loss(x: torch.Tensor, t: float = 2.0) -> torch.Tensor:
 def repeats_bias(captions: torch.Tensor) -> torch.Tensor:
     """A logit bias that takes a batch's repeated captions out of the CLIP loss (chapter 6):
     −∞ between two pairs whose captions (indices into the run's captions) are the same, 0
-    elsewhere and on the diagonal. ``ClipLoss`` adds it to both directions' logits (it is
-    symmetric), so each pair's repeats are neither its positives nor its negatives."""
+    elsewhere and on the diagonal. ``ClipLoss`` adds one bias to both directions' logits,
+    not its transpose to the second, so a bias must be symmetric, as this one is: each
+    pair's repeats are then neither its positives nor its negatives."""
     same = captions[:, None] == captions[None, :]
     same.fill_diagonal_(False)
-    return torch.zeros(same.shape).masked_fill(same, -math.inf)
+    return torch.zeros(same.shape, dtype=torch.float32).masked_fill(same, -math.inf)
 
 
 def mismatched(combos: torch.Tensor, fraction: float, seed: int) -> torch.Tensor:

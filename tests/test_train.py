@@ -453,7 +453,36 @@ def test_masking_repeats_changes_only_runs_whose_captions_repeat():
     # the shape alone: the other pictures of a shape leave each pair's negatives, so its
     # softmax runs over fewer terms and the loss starts lower
     masked, plain = (losses(captions=("shape",), mask_repeats=m) for m in (True, False))
-    assert masked[0] < plain[0] - 0.1
+    assert masked[0] < plain[0] - 0.1 and masked[-1] != plain[-1]
+    # the swapped pairs and the bias reach the loss each as itself, whichever is set
+    assert losses(captions=("shape",), mask_repeats=True, swap=1.0) == pytest.approx(
+        masked, rel=1e-4)
+
+
+def test_the_mask_comes_from_the_captions_paired_and_reaches_the_loss(monkeypatch):
+    # with mismatched pairs, the repeats are those of the captions each picture is paired
+    # with, not of its own; and each loss is given the bias of its own batch
+    paired, made, used = [], [], []
+    mismatched, repeats_bias = training.mismatched, training.repeats_bias
+
+    def recorded(record, function):
+        return lambda *args: record.append(function(*args)) or record[-1]
+
+    class Spy(training.ClipLoss):
+        def forward(self, *args, logit_bias=None):
+            used.append(logit_bias)
+            return super().forward(*args, logit_bias=logit_bias)
+
+    monkeypatch.setattr(training, "mismatched", recorded(paired, mismatched))
+    monkeypatch.setattr(training, "repeats_bias", recorded(made, repeats_bias))
+    monkeypatch.setattr(training, "ClipLoss", Spy)
+    train(TrainConfig(**SMALL, captions=("shape",), mismatch=0.5, mask_repeats=True),
+          use_cache=False, progress=False)
+    caption_of = World().described(("shape",))[1]
+    assert len(used) == len(made) == len(paired) == SMALL["steps"] + 1  # and step 0's
+    for bias, given, captions in zip(made, used, paired, strict=True):
+        assert torch.equal(bias, repeats_bias(caption_of[captions]))
+        assert torch.equal(given, bias)
 
 
 def test_training_terms_agree_with_the_metrics():
