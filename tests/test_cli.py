@@ -97,6 +97,19 @@ def test_a_shard_folder_and_a_progress_bar(features, capsys, monkeypatch):
     assert "measuring:" in out.err and "/80.0 [" in out.err  # 2 passes x 40 rows
 
 
+def test_the_progress_bar_starts_at_exactly_its_row_count(features, capsys, monkeypatch):
+    for rows, shown in ((40, True), (41, False)):  # the pairs file holds 40
+        monkeypatch.setattr(cli, "PROGRESS_ROWS", rows)
+        assert cli.main(["measure", str(features / "pairs.npy"), "--json"]) == 0
+        assert ("measuring:" in capsys.readouterr().err) is shown
+
+
+def test_a_command_is_required(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main([])
+    assert stopped.value.code == 2 and "embed,measure" in capsys.readouterr().err
+
+
 def test_the_module_and_console_script_run(features):
     result = subprocess.run([sys.executable, "-m", "gapkit", "measure",
                              str(features / "pairs.npy"), "--json"],

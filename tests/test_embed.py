@@ -239,6 +239,29 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(folder, checkpoint, cap
     assert sorted(p.name for p in folder.iterdir()) == before  # no output, no .parts
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--images", "{folder}/images"], "--images needs --captions FILE"),
+    (["--classes", "{folder}", "--captions", "{folder}/captions.csv"],
+     "--captions goes with --images, not with --classes"),
+])
+def test_options_that_do_not_go_together_are_one_line_exit_2(folder, capsys, args, message):
+    argv = ["embed", "--model", "gapclip-tiny", *(a.format(folder=folder) for a in args),
+            "--out", str(folder / "features.npy")]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"gapkit embed: {message}") and err.count("\n") == 1
+    assert not (folder / "features.npy").exists()
+
+
+def test_an_interrupted_run_says_how_to_resume(folder, checkpoint, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(embed, "run", interrupted)
+    assert run_embed(folder, checkpoint) == 130  # a shell's code for Ctrl-C
+    assert "interrupted; run the same command again" in capsys.readouterr().err
+
+
 def test_a_hub_tag_without_network_is_one_line(folder, capsys, monkeypatch, tmp_path):
     import huggingface_hub.constants
 

@@ -60,7 +60,11 @@ def test_off_cuda_the_step_is_only_called(monkeypatch):
     for i in range(graphed.EAGER_STEPS + 3):
         assert wrapped(torch.tensor(float(i))) is returned[-1]  # step's own tensor
     assert [x.item() for x in calls] == list(range(graphed.EAGER_STEPS + 3))
-    assert not wrapped.captured and not wrapped.enabled
+    assert wrapped.captured is False and not wrapped.enabled
+    assert wrapped.calls == graphed.EAGER_STEPS + 3
+    # off CUDA an optimizer takes the plain float learning rate, and is not capturable
+    settings = graphed.optimizer_settings(0.5, torch.device("cpu"))
+    assert settings == {"lr": 0.5, "capturable": False} and type(settings["lr"]) is float
     _, losses, _ = toy_training(torch.device("cpu"), graphed.EAGER_STEPS + 3)
     assert losses[-1] < losses[0]  # and the toy trains, so that its CUDA twin tests something
 
