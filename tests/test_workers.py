@@ -89,3 +89,11 @@ def test_an_error_stops_the_workers_so_nothing_runs_behind_it():
     with pytest.raises(ValueError, match="item 0"):
         workers.map(fail, range(4), 2)
     assert not any(map(alive, first))  # already stopped when the error arrives
+
+
+def test_a_call_whose_workers_were_replaced_arms_no_timer():
+    # Its workers stopped under it (another call's error, or shutdown): its idle timer
+    # would stop whatever workers are kept by then, so it sets none.
+    workers.shutdown()
+    workers._arm(object())  # not the kept pool, which is None now
+    assert workers._timer is None
