@@ -1,6 +1,7 @@
 """``gapkit embed`` end to end, offline: generated images + captions -> embed -> measure."""
 
 import csv
+import dataclasses
 import json
 import subprocess
 import sys
@@ -160,6 +161,43 @@ def test_other_inputs_start_over(folder, checkpoint, capsys):
     assert run_embed(folder, checkpoint, "--shard-rows", "4") == 0
     assert "starting over" in capsys.readouterr().err
     assert np.abs(np.load(folder / "features.npy")[:, :4]).sum() > 0
+
+
+def test_the_fingerprint_changes_with_everything_that_decides_the_numbers(folder,
+                                                                           checkpoint):
+    inputs = embed.pairs_inputs(folder / "images", folder / "captions.csv")
+    base = dict(inputs=inputs, model="gapclip-tiny", pretrained=None, seed=0, shard_rows=4)
+    one = embed._fingerprint(**base)
+    assert isinstance(one, str) and one == embed._fingerprint(**base)  # and only those
+    texts = [*inputs.texts[:-1], "another caption"]
+    others = [{"inputs": dataclasses.replace(inputs, texts=texts)}, {"seed": 1},
+              {"shard_rows": 5}, {"model": "ViT-B-32"}, {"pretrained": str(checkpoint)}]
+    prints = {embed._fingerprint(**{**base, **other}) for other in others}
+    assert one not in prints and len(prints) == len(others)
+
+
+def test_a_run_returns_its_output_and_pairs_leave_no_classes_file(folder, checkpoint):
+    inputs = embed.pairs_inputs(folder / "images", folder / "captions.csv")
+    out = embed.run(inputs, "gapclip-tiny", folder / "features.npy",
+                    pretrained=str(checkpoint), progress=False)
+    assert out == folder / "features.npy" and out.is_file()
+    assert not list(folder.glob("*.classes.npz"))
+
+
+@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"shard_rows": 0}, {"workers": -1}])
+def test_each_bad_run_setting_is_refused_alone(folder, bad):
+    inputs = embed.pairs_inputs(folder / "images", folder / "captions.csv")
+    with pytest.raises(embed.EmbedError, match="must be at least 1"):
+        embed.run(inputs, "gapclip-tiny", folder / "features.npy", **bad)
+
+
+def test_blank_lines_of_a_jsonl_captions_file_are_skipped(folder):
+    with open(folder / "captions.csv") as f:
+        rows = list(csv.DictReader(f))
+    lines = [json.dumps(r) + "\n" for r in rows]
+    (folder / "captions.jsonl").write_text("\n".join(lines) + "\n   \n")
+    read = embed.pairs_inputs(folder / "images", folder / "captions.jsonl")
+    assert read.texts == [r["caption"] for r in rows]
 
 
 def test_zero_shot_classes(tmp_path, checkpoint, capsys):
