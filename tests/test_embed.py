@@ -191,6 +191,13 @@ def test_each_bad_run_setting_is_refused_alone(folder, bad):
         embed.run(inputs, "gapclip-tiny", folder / "features.npy", **bad)
 
 
+def test_the_smallest_run_settings_are_taken(folder):
+    inputs = embed.pairs_inputs(folder / "images", folder / "captions.csv")
+    out = embed.run(inputs, "gapclip-tiny", folder / "features.npy", batch_size=1,
+                    shard_rows=1, workers=0, progress=False)
+    assert np.load(out).shape == (2, N, 64)
+
+
 def test_blank_lines_of_a_jsonl_captions_file_are_skipped(folder):
     with open(folder / "captions.csv") as f:
         rows = list(csv.DictReader(f))
@@ -251,6 +258,8 @@ def foreign_checkpoint(folder):
      "columns file,caption"),
     (lambda f: (f / "captions.csv").write_text("file,caption\n"), {}, "has no caption rows"),
     (lambda f: (f / "captions.csv").write_text("file,caption\nimg00.png,\n"), {}, "no caption"),
+    (lambda f: (f / "captions.csv").write_text("file,caption\n ,a caption\n"), {},
+     "line 2 has no image file"),
     (None, {"--model": "ViT-Z-99"}, "unknown open_clip model 'ViT-Z-99'"),
     (garbage_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "tiny.pt: not a checkpoint"),
     (foreign_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "does not hold gapclip-tiny"),
