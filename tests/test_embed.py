@@ -226,6 +226,12 @@ def test_zero_shot_classes(tmp_path, checkpoint, capsys):
     np.testing.assert_allclose(classes["embeddings"],
                                models.encode_texts(model, list(classes["prompts"])), atol=1e-5)
     np.testing.assert_array_equal(features[1], classes["embeddings"][classes["labels"]])
+    # a folder of shards keeps its classes inside it
+    assert cli.main(["embed", "--model", "gapclip-tiny", "--pretrained", str(checkpoint),
+                     "--classes", str(tmp_path / "classes"), "--template", "a {} shape",
+                     "--out", str(tmp_path / "zs"), "--workers", "0", "--quiet"]) == 0
+    inside = np.load(tmp_path / "zs" / "classes.npz")
+    assert inside["labels"].tolist() == classes["labels"].tolist()
 
 
 def bad_row(folder):
