@@ -212,6 +212,8 @@ def test_zero_shot_classes(tmp_path, checkpoint, capsys):
     for label, name in enumerate(["red_circle", "blue_square", "green_triangle"]):
         for k, image in enumerate(world.sample(2 + label, seed=label).images):
             save_png(image, tmp_path / "classes" / name / f"{k}.png")
+    (tmp_path / "classes" / ".ipynb_checkpoints").mkdir()  # neither is a class
+    (tmp_path / "classes" / "README.txt").write_text("three classes")
     out = tmp_path / "zs.npy"
     assert cli.main(["embed", "--model", "gapclip-tiny", "--pretrained", str(checkpoint),
                      "--classes", str(tmp_path / "classes"), "--template", "a {} shape",
@@ -260,8 +262,8 @@ def foreign_checkpoint(folder):
     (bad_row, {}, "caption row 13 of"),
     (empty_images, {}, "holds no images"),
     (unreadable, {}, "cannot read the image"),
-    (lambda f: (f / "captions.csv").write_text("path,text\na.png,b\n"), {},
-     "columns file,caption"),
+    (lambda f: (f / "captions.csv").write_text("path,caption\na.png,b\n"), {},
+     "columns file,caption (found path,caption)"),
     (lambda f: (f / "captions.csv").write_text("file,caption\n"), {}, "has no caption rows"),
     (lambda f: (f / "captions.csv").write_text("file,caption\nimg00.png,\n"), {}, "no caption"),
     (lambda f: (f / "captions.csv").write_text("file,caption\n ,a caption\n"), {},
