@@ -153,10 +153,12 @@ def test_a_resumed_folder_output_holds_no_half_written_shard(folder, checkpoint)
     assert not list((folder / "shards").glob(".*"))  # the folder became the output
 
 
-def test_other_inputs_start_over(folder, checkpoint, capsys):
+@pytest.mark.parametrize("manifest", ['{"fingerprint": "another run"}', "{not json",
+                                      "[]", "{}"])
+def test_other_inputs_start_over(folder, checkpoint, capsys, manifest):
     parts = folder / "features.npy.parts"
     parts.mkdir()
-    (parts / "manifest.json").write_text('{"fingerprint": "another run"}')
+    (parts / "manifest.json").write_text(manifest)  # another run's, or unreadable
     np.save(parts / "part-000000.npy", np.zeros((2, 4, 64), np.float32))
     assert run_embed(folder, checkpoint, "--shard-rows", "4") == 0
     assert "starting over" in capsys.readouterr().err
@@ -268,6 +270,8 @@ def foreign_checkpoint(folder):
     (lambda f: (f / "captions.csv").write_text("file,caption\nimg00.png,\n"), {}, "no caption"),
     (lambda f: (f / "captions.csv").write_text("file,caption\n ,a caption\n"), {},
      "line 2 has no image file"),
+    (lambda f: (f / "bad.jsonl").write_text('{"file": "img00.png", "caption": "a"}\n\n{\n'),
+     {"--captions": "{folder}/bad.jsonl"}, "bad.jsonl line 3 is not JSON"),
     (None, {"--model": "ViT-Z-99"}, "unknown open_clip model 'ViT-Z-99'"),
     (garbage_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "tiny.pt: not a checkpoint"),
     (foreign_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "does not hold gapclip-tiny"),
