@@ -427,9 +427,9 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
             drawn += (repeats_bias(paired),)
         return drawn
 
-    def inputs_from(images, second, *chosen) -> tuple[torch.Tensor, ...]:
+    def inputs_from(images, second, *optional) -> tuple[torch.Tensor, ...]:
         second = transform(second.to(device)) if config.views else second.to(device)
-        return (transform(images.to(device)), second, *(c.to(device) for c in chosen))
+        return (transform(images.to(device)), second, *(t.to(device) for t in optional))
 
     def loss_of(pixels, second, *optional) -> torch.Tensor:
         # optional, in drawn_for's order: the swapped pairs, then the repeats' bias
