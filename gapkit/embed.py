@@ -177,13 +177,13 @@ def load_model(name: str, pretrained: str | None = None, seed: int = 0,
     network and not cached). Random weights (``pretrained=None``) follow ``seed``, so a
     resumed run builds the same model. For the ``gapkit embed`` command.
     """
-    if name not in open_clip.list_models():
-        raise EmbedError(f"unknown open_clip model {name!r} (see open_clip.list_models())")
-    if pretrained is None:
-        runtime.seed_everything(seed)
-        return models.load(name, device=device)
     try:
+        if pretrained is None:
+            runtime.seed_everything(seed)
+            return models.load(name, device=device)
         return models.load_pretrained(name, pretrained, device=device)
+    except models.UnknownModel as error:
+        raise EmbedError(f"--model {name}: {error}") from error
     except models.PretrainedError as error:
         hint = ("; give a checkpoint file to --pretrained instead"
                 if isinstance(error, models.WeightsUnavailable) else "")

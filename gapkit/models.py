@@ -50,10 +50,16 @@ def _quiet_random_init(level: int = logging.ERROR):
         root.setLevel(before)
 
 
+class UnknownModel(ValueError):
+    """A name that is not one of open_clip's models (``load``, ``load_pretrained``): chapters
+    1, 2 and 5 (``pretrained_from_env``) and the `gapkit embed` command put the setting that
+    named it in front."""
+
+
 def _require_model(name: str) -> None:
     if name not in open_clip.list_models():
-        raise ValueError(f"unknown open_clip model {name!r}; "
-                         "see open_clip.list_models() for the names")
+        raise UnknownModel(f"unknown open_clip model {name!r}; "
+                           "see open_clip.list_models() for the names")
 
 
 def load(name: str, pretrained: str | Path | None = None,
@@ -210,7 +216,7 @@ def load_pretrained(name: str, source: str | Path,
     Each way it can fail raises one ``PretrainedError``: a file that is missing, is not a
     checkpoint, or holds another architecture's weights; a tag open_clip does not know; and
     ``WeightsUnavailable``, a tag whose weights cannot be fetched. An unknown ``name`` is
-    ``load``'s ``ValueError``. For ``pretrained_from_env`` (chapters 1, 2 and 5) and the
+    ``load``'s ``UnknownModel``. For ``pretrained_from_env`` (chapters 1, 2 and 5) and the
     `gapkit embed` command."""
     _require_model(name)
     source = str(source)
@@ -252,18 +258,18 @@ def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
     None when the variable is unset, or names an open_clip tag whose weights are neither in
     open_clip's cache nor downloadable (offline). A file that is missing, is not a
     checkpoint, or holds another architecture's weights, or a tag open_clip does not know,
-    is a ``PretrainedError`` that names the problem: the reader asked for it. Chapters 1, 2
-    and 5 add its rows with it."""
+    is a ``PretrainedError`` that names the problem: the reader asked for it; so is an
+    architecture open_clip does not know (``UnknownModel``). Chapters 1, 2 and 5 add its
+    rows with it."""
     name = os.environ.get("GAPKIT_PRETRAINED_MODEL", "").strip() or PRETRAINED_MODEL
     source = os.environ.get("GAPKIT_PRETRAINED", "").strip()
     if not source:
         return None, ("No pretrained CLIP: set GAPKIT_PRETRAINED to a checkpoint file "
                       "or an open_clip tag to add its rows.")
-    if name not in open_clip.list_models():
-        raise ValueError(f"GAPKIT_PRETRAINED_MODEL={name!r} is not an open_clip model; "
-                         "see open_clip.list_models() for the names")
     try:
         model = load_pretrained(name, source)
+    except UnknownModel as error:
+        raise UnknownModel(f"GAPKIT_PRETRAINED_MODEL: {error}") from error
     except WeightsUnavailable as error:
         return None, f"No pretrained CLIP: {error}."
     except PretrainedError as error:

@@ -272,7 +272,7 @@ def foreign_checkpoint(folder):
      "line 2 has no image file"),
     (lambda f: (f / "bad.jsonl").write_text('{"file": "img00.png", "caption": "a"}\n\n{\n'),
      {"--captions": "{folder}/bad.jsonl"}, "bad.jsonl line 3 is not JSON"),
-    (None, {"--model": "ViT-Z-99"}, "unknown open_clip model 'ViT-Z-99'"),
+    (None, {"--model": "ViT-Z-99"}, "--model ViT-Z-99: unknown open_clip model"),
     (garbage_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "tiny.pt: not a checkpoint"),
     (foreign_checkpoint, {"--pretrained": "{folder}/tiny.pt"}, "does not hold gapclip-tiny"),
     (None, {"--pretrained": "{folder}/missing.pt"}, "missing.pt: no such file"),

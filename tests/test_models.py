@@ -42,8 +42,9 @@ def test_random_init_follows_the_seed():
 
 
 def test_unknown_model_name():
-    with pytest.raises(ValueError, match="unknown open_clip model 'ViT-Z-99'"):
+    with pytest.raises(models.UnknownModel, match="unknown open_clip model 'ViT-Z-99'"):
         models.load("ViT-Z-99")
+    assert issubclass(models.UnknownModel, ValueError)
 
 
 def test_the_books_clip_is_an_open_clip_model():
@@ -159,7 +160,8 @@ def test_a_missing_pretrained_file_or_unknown_name_is_a_clear_error(saved_tiny, 
                        match="no-such-tag: neither a checkpoint file nor one of open_clip's tags"):
         models.pretrained_from_env()
     monkeypatch.setenv("GAPKIT_PRETRAINED_MODEL", "ViT-Z-99")
-    with pytest.raises(ValueError, match="GAPKIT_PRETRAINED_MODEL='ViT-Z-99'"):
+    with pytest.raises(models.UnknownModel,
+                       match="^GAPKIT_PRETRAINED_MODEL: unknown open_clip model 'ViT-Z-99'"):
         models.pretrained_from_env()
 
 
@@ -197,7 +199,7 @@ def test_a_checkpoint_without_suffix_or_folder_is_read_as_a_file(saved_tiny, mon
     path.rename("tiny")  # no suffix, no separator: a tag by its looks, but a file is there
     loaded = models.load_pretrained("gapclip-tiny", "tiny")
     assert same_embeddings(model, loaded)
-    with pytest.raises(ValueError, match="unknown open_clip model 'ViT-Z-99'"):
+    with pytest.raises(models.UnknownModel, match="unknown open_clip model 'ViT-Z-99'"):
         models.load_pretrained("ViT-Z-99", "tiny")
 
 
