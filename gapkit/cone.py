@@ -91,12 +91,16 @@ def relu_cosine_map(rho: np.ndarray | float) -> np.ndarray:
     return (np.sqrt(1 - rho**2) + (np.pi - np.arccos(rho)) * rho) / np.pi
 
 
-def theorem1_probability(d_out: int, cosine: float, r: float = 1.0, trials: int = 2000,
-                         seed: int = 0) -> float:
-    """Monte Carlo of Theorem 1: P[cos(φ(Wu + b), φ(Wv + b)) > cos(u, v)] for φ = ReLU.
+def theorem1_shares(d_out: int, cosine: float, r: float = 1.0, trials: int = 2000,
+                    seed: int = 0) -> dict[str, float]:
+    """Monte Carlo of Theorem 1 for φ = ReLU: the shares of draws of one random layer in
+    which cos(φ(Wu + b), φ(Wv + b)) is ``raised`` above cos(u, v), ``lowered`` below it, or
+    ``undefined`` (an output is all zero, so it has no direction). The rest left it as it was.
 
-    u and v have cosine ``cosine`` and ‖u‖ = r‖v‖ = r; W and b are N(0, 1/d_out). Only the
-    plane of u and v matters, so d_in = 2 loses nothing.
+    The theorem's event, a raised cosine, fails in an undefined draw, so ``1 - raised`` is
+    the probability that the layer does not raise the cosine. u and v have cosine
+    ``cosine`` and ‖u‖ = r‖v‖ = r; W and b are N(0, 1/d_out). Only the plane of u and v
+    matters, so d_in = 2 loses nothing.
 
     Introduced in chapter 2 (The cone effect).
     """
@@ -111,10 +115,14 @@ def theorem1_probability(d_out: int, cosine: float, r: float = 1.0, trials: int 
     a = np.maximum(weight @ u + bias, 0)
     b = np.maximum(weight @ v + bias, 0)
     norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    defined = norms > 0
     after = np.divide(np.einsum("ij,ij->i", a, b), norms, out=np.zeros(trials),
-                      where=norms > 0)
+                      where=defined)
     # rounding can put a cosine a hair above 1, which no cosine exceeds
-    return float(np.mean(np.clip(after, -1, 1) > cosine))
+    after = np.clip(after, -1, 1)
+    return {"raised": float(np.mean(defined & (after > cosine))),
+            "lowered": float(np.mean(defined & (after < cosine))),
+            "undefined": float(np.mean(~defined))}
 
 
 def theorem1_condition(r: float) -> float:

@@ -55,25 +55,45 @@ def test_layer_cosines_are_the_pairwise_cosines_of_each_layer():
     assert values[3].mean() > values[0].mean() + 0.3  # the cone closes
 
 
-def test_theorem1_probability_tends_to_one_and_fails_outside_its_condition():
-    small, large = (cone.theorem1_probability(d, 0.5, trials=1000) for d in (8, 256))
+def test_theorem1_shares_tend_to_raised_and_fail_outside_its_condition():
+    small, large = (cone.theorem1_shares(d, 0.5, trials=1000)["raised"] for d in (8, 256))
     assert small < large and large > 0.99
     assert cone.theorem1_condition(3.0) == pytest.approx(0.6)
     assert cone.theorem1_condition(1.0) == 1.0
     # cosine 0.9 > 0.6 with r = 3: the layer now lowers the cosine, more surely when wide
-    assert cone.theorem1_probability(256, 0.9, r=3.0, trials=1000) < 0.05
-    assert cone.theorem1_probability(4, 1.0) == 0.0  # no cosine exceeds 1
-    assert cone.theorem1_probability(4, -1.0) == 1.0
+    outside = cone.theorem1_shares(256, 0.9, r=3.0, trials=1000)
+    assert outside["raised"] < 0.05 and outside["lowered"] > 0.95
+    at_one = cone.theorem1_shares(4, 1.0)  # no cosine exceeds 1
+    assert at_one["raised"] == 0.0
+    at_minus_one = cone.theorem1_shares(4, -1.0)  # no cosine falls below -1
+    assert at_minus_one["raised"] == 1 - at_minus_one["undefined"] < 1
+    assert at_minus_one["lowered"] == 0.0
+
+
+@pytest.mark.parametrize("cosine", [-0.5, 0.0, 0.5, 0.9])
+@pytest.mark.parametrize("r", [1.0, 3.0])
+def test_theorem1_shares_count_an_all_zero_output_as_undefined_not_raised(cosine, r):
+    # A ReLU output is all zero when every unit is off; with d_out units and inputs u and v,
+    # P[either output all zero] = 2·2^-d − P[both off everywhere]. At d = 1 that is
+    # 1 − P[both fire] = 3/4 − asin(ρ)/(2π), ρ the correlation of w·u + b and w·v + b.
+    shares = cone.theorem1_shares(1, cosine, r=r, trials=20000)
+    rho = (r * cosine + 1) / math.sqrt((r * r + 1) * 2)
+    assert shares["undefined"] == pytest.approx(3 / 4 - math.asin(rho) / (2 * math.pi),
+                                                abs=0.01)
+    assert shares["lowered"] == 0.0  # two live scalars have cosine 1
+    assert shares["raised"] + shares["undefined"] == pytest.approx(1.0)
+    wide = cone.theorem1_shares(2, cosine, r=r, trials=2000)
+    assert sum(wide.values()) <= 1.0 + 1e-12
 
 
 @pytest.mark.parametrize("cosine", [0.0, 0.5])
-def test_theorem1_probability_of_one_unit_is_the_chance_that_both_inputs_fire(cosine):
+def test_theorem1_raised_share_of_one_unit_is_the_chance_that_both_inputs_fire(cosine):
     # One unit maps u and v to two scalars, of cosine 1 when both fire and 0 otherwise, so
     # for 0 <= cos(u, v) < 1 the probability is P[w·u + b > 0, w·v + b > 0]: two normals of
     # correlation (1 + cos) / 2, both positive with probability 1/4 + asin(that) / (2π).
     both_fire = 1 / 4 + math.asin((1 + cosine) / 2) / (2 * math.pi)
-    assert cone.theorem1_probability(1, cosine, trials=20000) == pytest.approx(both_fire,
-                                                                               abs=0.01)
+    assert cone.theorem1_shares(1, cosine, trials=20000)["raised"] == pytest.approx(
+        both_fire, abs=0.01)
 
 
 def test_relu_map_is_the_mean_product_of_two_relu_units():
@@ -220,7 +240,7 @@ def test_seed_embeddings_form_separate_cones():
     (lambda: cone.theorem2_trace(depth=0), "depth >= 1"),
     (lambda: cone.theorem2_trace(width=0), "width >= 1"),
     (lambda: cone.theorem2_trace(n=1), "n >= 2"),
-    (lambda: cone.theorem1_probability(16, 1.5), "cosine"),
+    (lambda: cone.theorem1_shares(16, 1.5), "cosine"),
     (lambda: cone.cap_fraction(1.0, 1), "dim must be"),
     (lambda: cone.cap_fraction(4.0, 3), "half_angle"),
     (lambda: cone.variance_shares(np.zeros((1, 3, 2))), "inits >= 2"),
