@@ -65,6 +65,8 @@ def test_a_saved_checkpoint_loads_offline(tmp_path):
     assert same_embeddings(model, loaded)
     with pytest.raises(FileNotFoundError, match="no checkpoint file"):
         models.load("gapclip-tiny", pretrained=tmp_path / "missing.pt")
+    with pytest.raises(FileNotFoundError, match="no checkpoint file"):  # a str, by its suffix
+        models.load("gapclip-tiny", pretrained=str(tmp_path / "missing.pt"))
 
 
 def test_encoders_normalise_and_do_not_depend_on_the_batch_size():
@@ -80,6 +82,9 @@ def test_encoders_normalise_and_do_not_depend_on_the_batch_size():
     assert isinstance(y, torch.Tensor) and y.shape == (10, 64)
     tokens = models.tokenize(model, batch.captions)
     torch.testing.assert_close(models.encode_texts(model, tokens, numpy=False), y)
+    for bad in (batch.images[0], batch.images[:, :1]):  # one picture; one channel
+        with pytest.raises(ValueError, match=r"shape \(n, 3, height, width\)"):
+            models.encode_images(model, bad)
 
 
 def test_any_open_clip_model_reads_the_world_through_its_own_transform():
@@ -260,6 +265,9 @@ def test_an_error_is_quoted_on_one_bounded_line():
     assert models.error_line(KeyError()) == "KeyError"
     long = models.error_line(RuntimeError("x" * 1000))
     assert len(long) == 240 and long.endswith("...") and "\n" not in long
+    full = "RuntimeError: " + "x" * 226  # 240 characters: kept whole
+    assert models.error_line(RuntimeError("x" * 226)) == full
+    assert models.error_line(RuntimeError("x" * 227)).endswith("x...")  # 241: cut to 240
 
 
 def test_the_hub_is_unreachable_when_offline_or_refused_and_reachable_by_proxy(monkeypatch):
