@@ -14,8 +14,8 @@ def sphere_toy(delta_theta: float, mismatch: bool = False,
 
     Image i sits on the equator at azimuth ``azimuths[i]`` (degrees); text i at the same
     azimuth, raised by ``delta_theta`` (radians) of latitude. With ``mismatch`` the text
-    points of the first two pairs are swapped, as two towers that start in different cones
-    might pair them up wrongly.
+    points of the first two pairs are swapped: each of the two images is closer to the other's
+    caption, the paper's mismatched pairs (§4.3).
     """
     phi = np.radians(np.asarray(azimuths, dtype=np.float64))
     x = np.stack([np.cos(phi), np.sin(phi), np.zeros_like(phi)], axis=1)
