@@ -37,7 +37,7 @@ from gapkit.data.world import ATTRIBUTES
 
 #: Bump when a change to training alters results, so old checkpoints are not reused.
 CACHE_VERSION = 4
-INITS = ("default", "amended")
+INITS = ("default", "amended", "shared")
 MAX_LOGIT_SCALE = math.log(100)  # as in CLIP and open_clip: temperature never below 1/100
 
 
@@ -63,7 +63,8 @@ class TrainConfig:
     warmup: int = 30
     temperature: float = 0.07  # initial τ; the logit scale is 1/τ
     learn_temperature: bool = True
-    init: str = "default"  # or "amended": text tower rotated onto the image tower at step 0
+    init: str = "default"  # or "amended": text tower rotated onto the image tower at step 0;
+    # or "shared" (views only): the second image tower starts as a copy of the first
     holdout: float = 0.0  # fraction of attribute combinations never shown in training
     mismatch: float = 0.0  # fraction of each batch's captions moved to another image
     embed_dim: int | None = None  # width of the shared embedding; None: the model's own
@@ -109,8 +110,11 @@ class TrainConfig:
             _check_temperature("temperature_to", self.temperature_to)
         if not 0 <= self.swap <= 1 or self.alignment < 0 or self.uniformity < 0:
             raise ValueError("swap must lie in [0, 1], alignment and uniformity be >= 0")
-        if self.views and self.init != "default":
+        if self.views and self.init == "amended":
             raise ValueError("two image towers have no text tower to amend")
+        if self.init == "shared" and not self.views:
+            raise ValueError("a shared start copies one image tower into the other: it "
+                             "needs views=True")
         if self.views and self.mask_repeats:
             raise ValueError("two image towers have no captions to repeat")
         self.world.described(self.captions)  # names only known attributes
@@ -399,6 +403,8 @@ def _train_from(config: TrainConfig, start: dict | None, progress: bool) -> Run:
     model.logit_scale.requires_grad_(config.learn_temperature)
     if config.init == "amended":
         amend(model, evaluate.seen.images, tokens[caption_of[evaluate.seen.combos]])
+    if config.init == "shared":  # one tower, twice: no cone of its own, no gap at step 0
+        model.twin.load_state_dict(model.visual.state_dict())
 
     # fused: one kernel for all parameters; the loop version cost a sixth of each step
     groups = [{**group, **graphed.optimizer_settings(config.lr, device)}

@@ -132,7 +132,8 @@ def chapter_6() -> list[TrainConfig]:
             six(captions=("shape", "color"), mask_repeats=True),
             six(mismatch=0.1), six(cold=True, mismatch=0.1),
             six(cold=True, mismatch=0.1, temperature_to=0.1), six(mismatch=0.1, swap=0.5),
-            six(views=True), six(views=True, uniformity=1.0, alignment=1.0)]
+            six(views=True), six(views=True, uniformity=1.0, alignment=1.0),
+            six(views=True, init="shared")]
 
 
 def one_step(config: TrainConfig) -> TrainConfig:
@@ -175,7 +176,7 @@ def test_full_training_configurations_each_take_one_step(full, device, monkeypat
     # chapter 4's six fixed temperatures or chapter 3's two fractions mismatched, one
     monkeypatch.setenv("GAPKIT_DEVICE", device)
     configs = {kind(c): c for c in full_training_configs(full) if c.seed == 0}
-    assert len(configs) == 7 + 7  # and chapter 3's widths, chapter 6's six options
+    assert len(configs) == 7 + 8  # and chapter 3's widths, chapter 6's seven options
     for config in configs.values():
         history = train(one_step(config), progress=False).history
         assert history["step"][-1] == 1, config

@@ -218,6 +218,7 @@ def test_a_run_takes_exactly_its_steps_and_ends_on_a_recorded_one(monkeypatch):
     ({"uniformity": -1.0}, "alignment and uniformity"),
     ({"views": True, "init": "amended"}, "no text tower to amend"),
     ({"views": True, "mask_repeats": True}, "no captions to repeat"),
+    ({"init": "shared"}, "needs views=True"),
     ({"captions": ("shape", "mood")}, "captions must name some of"),
     ({"embed_dim": 0}, "embed_dim must be at least 1"),
 ])
@@ -541,6 +542,21 @@ def test_twin_image_towers_train_on_two_drawings_and_save_and_load(monkeypatch):
     first = dict(run.model.visual.named_parameters())
     twin = dict(run.model.twin.named_parameters())
     assert not torch.equal(first["conv1.weight"], twin["conv1.weight"])
+
+
+def test_a_shared_start_copies_the_first_tower_into_the_twin():
+    separate = train(TrainConfig(**SMALL, views=True), use_cache=False, progress=False)
+    shared = train(TrainConfig(**SMALL, views=True, init="shared"), use_cache=False,
+                   progress=False)
+    # one tower on two drawings of each scene: far closer at step 0 than two towers
+    assert separate.history["gap"][0] > 1.0
+    assert shared.history["gap"][0] < 0.1 * separate.history["gap"][0]
+    assert shared.history["match_acc"][0] > separate.history["match_acc"][0]
+    # trained on two drawings, the copies part
+    first = dict(shared.model.visual.named_parameters())
+    twin = dict(shared.model.twin.named_parameters())
+    assert not torch.equal(first["conv1.weight"], twin["conv1.weight"])
+    assert TrainConfig(views=True, init="shared").key() != TrainConfig(views=True).key()
 
 
 def _same_weights(a, b) -> bool:
