@@ -258,9 +258,9 @@ def pretrained_from_env() -> tuple[torch.nn.Module | None, str]:
     None when the variable is unset, or names an open_clip tag whose weights are neither in
     open_clip's cache nor downloadable (offline). A file that is missing, is not a
     checkpoint, or holds another architecture's weights, or a tag open_clip does not know,
-    is a ``PretrainedError`` that names the problem: the reader asked for it; so is an
-    architecture open_clip does not know (``UnknownModel``). Chapters 1, 2 and 5 add its
-    rows with it."""
+    is a ``PretrainedError`` that names the problem: the reader asked for it. An
+    architecture open_clip does not know raises ``UnknownModel`` (a ``ValueError``) with the
+    setting's name in front. Chapters 1, 2 and 5 add its rows with it."""
     name = os.environ.get("GAPKIT_PRETRAINED_MODEL", "").strip() or PRETRAINED_MODEL
     source = os.environ.get("GAPKIT_PRETRAINED", "").strip()
     if not source:
