@@ -15,6 +15,12 @@ STAMP := $(VENV)/.installed-stamp
 	lock assets pdf \
 	launch-notebooks gpu-check gpu-carry
 
+# The chapters run in their own folders: a relative GAPKIT_DATA_DIR means the folder from here.
+ifneq ($(strip $(GAPKIT_DATA_DIR)),)
+override GAPKIT_DATA_DIR := $(abspath $(GAPKIT_DATA_DIR))
+export GAPKIT_DATA_DIR
+endif
+
 # teacher (default: with the solutions) or student (without), from the same sources
 EDITION ?= teacher
 BOOK_OUT := $(if $(filter student,$(EDITION)),--path-output _build/student,)

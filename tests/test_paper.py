@@ -59,6 +59,20 @@ def test_the_data_folder_comes_first(served, monkeypatch):
     assert not cached_file(cache).exists()
 
 
+def test_a_data_folder_that_is_not_there_is_an_error_not_a_stand_in(served, monkeypatch,
+                                                                    tmp_path):
+    url, _, _ = served
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GAPKIT_DATA_DIR", "../no-such-folder")
+    for ask in (paper.paper_file, paper.paper_available):
+        with pytest.raises(NotADirectoryError, match=r"GAPKIT_DATA_DIR=\.\./no-such-folder"
+                           " is not a folder"):
+            ask("clasp", base_url=url)  # served, but the reader named a folder
+    (tmp_path / "empty").mkdir()  # a folder without the file: the cache, then the server
+    monkeypatch.setenv("GAPKIT_DATA_DIR", "empty")
+    assert paper.paper_available("clasp", base_url=url)
+
+
 def test_a_wrong_file_in_the_data_folder_is_reported_not_overwritten(served, monkeypatch):
     _, folder, _ = served
     (folder / "features_clasp.npy").write_bytes(b"something else")

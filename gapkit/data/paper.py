@@ -3,7 +3,8 @@
 ``paper_features(name)`` returns ``(x, y)``: row i of x (image, video, X-ray or protein) pairs
 with row i of y (its text). Rows are not L2-normalised. Where the file comes from, in order:
 
-1. ``GAPKIT_DATA_DIR`` (a folder holding the files; CI points it at a local copy),
+1. ``GAPKIT_DATA_DIR`` (a folder holding the files; CI points it at a local copy; a
+   variable that names no folder is an error, not a reason to look elsewhere),
 2. the cache (``runtime.cache_dir()/paper-features``),
 3. a download from the authors' repository at a pinned commit.
 
@@ -111,8 +112,12 @@ def paper_file(name: str, base_url: str = BASE_URL) -> Path:
         raise ValueError(f"unknown feature set {name!r}: choose from {list(PAPER_FEATURES)}")
     filename, expected = f"features_{name}.npy", PAPER_FEATURES[name][3]
     folder = os.environ.get("GAPKIT_DATA_DIR", "").strip()
-    if folder and (Path(folder) / filename).exists():
-        local = Path(folder) / filename
+    if folder and not Path(folder).expanduser().is_dir():  # asked for: never a stand-in
+        raise NotADirectoryError(
+            f"GAPKIT_DATA_DIR={folder} is not a folder (a relative path is read from "
+            f"{Path.cwd()}, where the notebook runs): give an absolute path")
+    if folder and (Path(folder).expanduser() / filename).exists():
+        local = Path(folder).expanduser() / filename
         if sha256(local) != expected:  # a reader's own folder: report, never overwrite
             raise ChecksumError(f"{local} has SHA-256 {sha256(local)}, expected {expected}")
         return local
