@@ -112,15 +112,17 @@ def paper_file(name: str, base_url: str = BASE_URL) -> Path:
         raise ValueError(f"unknown feature set {name!r}: choose from {list(PAPER_FEATURES)}")
     filename, expected = f"features_{name}.npy", PAPER_FEATURES[name][3]
     folder = os.environ.get("GAPKIT_DATA_DIR", "").strip()
-    if folder and not Path(folder).expanduser().is_dir():  # asked for: never a stand-in
-        raise NotADirectoryError(
-            f"GAPKIT_DATA_DIR={folder} is not a folder (a relative path is read from "
-            f"{Path.cwd()}, where the notebook runs): give an absolute path")
-    if folder and (Path(folder).expanduser() / filename).exists():
+    if folder:
         local = Path(folder).expanduser() / filename
-        if sha256(local) != expected:  # a reader's own folder: report, never overwrite
-            raise ChecksumError(f"{local} has SHA-256 {sha256(local)}, expected {expected}")
-        return local
+        if not local.parent.is_dir():  # asked for: never a stand-in
+            raise NotADirectoryError(
+                f"GAPKIT_DATA_DIR={folder} is not a folder (a relative path is read from "
+                f"{Path.cwd()}, where the notebook runs): give an absolute path")
+        if local.exists():
+            digest = sha256(local)
+            if digest != expected:  # a reader's own folder: report, never overwrite
+                raise ChecksumError(f"{local} has SHA-256 {digest}, expected {expected}")
+            return local
     cached = runtime.cache_dir() / "paper-features" / filename
     if cached.exists():
         if sha256(cached) == expected:
